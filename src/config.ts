@@ -1,0 +1,306 @@
+/**
+ * Configuration: read once from the environment (spec §1), validated as a whole, deep-frozen.
+ * `loadConfig` is pure; only `main.ts` passes it the process environment (a test greps for other readers).
+ * Every problem names its variable; all problems are reported together; nothing is clamped.
+ */
+import { isAbsolute, resolve } from 'node:path'
+
+export const JWT_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+] as const
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number]
+
+export const ASSET_BACKENDS = ['filesystem', 'built-in', 's3'] as const
+export type AssetBackend = (typeof ASSET_BACKENDS)[number]
+
+export const FETCH_POLICIES = ['public_only', 'allowlist_only', 'allow_private', 'allow_all'] as const
+export type FetchPolicy = (typeof FETCH_POLICIES)[number]
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Defaults, with units. docs/configuration.md and the README table are checked against this. */
+export const DEFAULTS = {
+  PORT: 5000,
+  HOST: '0.0.0.0',
+  DATA_DIR: './data',
+  ASSET_STORAGE_BACKEND: 'filesystem',
+  JWT_ALGORITHM: 'RS256',
+  JWT_MAX_LIFETIME: 86_400, // seconds
+  JWT_CLOCK_TOLERANCE: 30, // seconds
+  REPLACE_SECRETS_FROM_ENV: true,
+  ALLOW_REMOTE_DOCUMENTS: false,
+  REMOTE_URL_FETCH_POLICY: 'public_only',
+  REMOTE_URL_FETCH_TIMEOUT: 30_000, // ms
+  DASHBOARD_RATE_LIMITING_MAX_REQUESTS: 5, // failed logins per window and client IP
+  DASHBOARD_RATE_LIMITING_WINDOW_MS: 60_000, // ms
+  SERVER_REQUEST_TIMEOUT: 60_000, // ms
+  LOG_LEVEL: 'info',
+  MAX_UPLOAD_SIZE_BYTES: 104_857_600, // bytes (100 MiB)
+} as const
+
+export interface PostgresConfig {
+  /** A connection URL, or undefined when the discrete PG* variables are used. */
+  url?: string
+  host?: string
+  port?: number
+  user?: string
+  password?: string
+  database?: string
+  ssl?: 'disable' | 'require' | 'verify-full'
+}
+
+export interface S3Config {
+  bucket: string
+  region: string
+  host?: string
+  port?: number
+  scheme: 'http' | 'https'
+  accessKeyId?: string
+  secretAccessKey?: string
+}
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  /** undefined → embedded PGlite under dataDir */
+  postgres?: PostgresConfig
+  assetBackend: AssetBackend
+  s3?: S3Config
+  apiAuthToken?: string
+  secretKeyBase?: string
+  jwt: {
+    publicKey?: string
+    algorithm: JwtAlgorithm
+    maxLifetimeSeconds: number
+    clockToleranceSeconds: number
+    audience?: string
+    issuer?: string
+  }
+  dashboard: { username?: string; password?: string; rateLimitMax: number; rateLimitWindowMs: number }
+  replaceSecretsFromEnv: boolean
+  remote: {
+    allowed: boolean
+    policy: FetchPolicy
+    allowedHosts: string[]
+    allowedCidrs: string[]
+    timeoutMs: number
+  }
+  trustedProxies: string[]
+  requestTimeoutMs: number
+  logLevel: LogLevel
+  /** undefined → any origin */
+  allowedOrigins?: string[]
+  maxUploadBytes: number
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+/** Collects problems instead of throwing at the first, so an operator fixes them in one go. */
+class Reader {
+  readonly problems: string[] = []
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name]
+    return v === undefined || v.trim() === '' ? undefined : v.trim()
+  }
+
+  str(name: string): string | undefined {
+    return this.raw(name)
+  }
+
+  int(name: string, def: number, min: number, max: number): number {
+    const v = this.raw(name)
+    if (v === undefined) return def
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      this.problems.push(`${name}: "${v}" is not a whole number from ${min} to ${max}`)
+      return def
+    }
+    return Number(v)
+  }
+
+  bool(name: string, def: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase()
+    if (v === undefined) return def
+    if (['true', '1', 'yes', 'on'].includes(v)) return true
+    if (['false', '0', 'no', 'off'].includes(v)) return false
+    this.problems.push(`${name}: "${v}" is not a boolean; use true or false`)
+    return def
+  }
+
+  oneOf<T extends string>(name: string, def: T, allowed: readonly T[]): T {
+    const v = this.raw(name)
+    if (v === undefined) return def
+    if (!(allowed as readonly string[]).includes(v)) {
+      this.problems.push(`${name}: "${v}" is not allowed; use one of ${allowed.join(' ')}`)
+      return def
+    }
+    return v as T
+  }
+
+  list(name: string): string[] | undefined {
+    const v = this.raw(name)
+    if (v === undefined) return undefined
+    return v.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  }
+
+  problem(text: string): void {
+    this.problems.push(text)
+  }
+}
+
+const ORIGIN_RE = /^https?:\/\/[^/\s]+$/i
+const CIDR_RE = /^[0-9a-fA-F:.]+\/\d{1,3}$/
+// Host names for the remote allow-list: labels, optionally a leading `*.` wildcard.
+const HOSTNAME_RE = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
+
+function parsePostgres(r: Reader): PostgresConfig | undefined {
+  const url = r.str('DATABASE_URL')
+  if (url !== undefined) {
+    let u: URL | undefined
+    try {
+      u = new URL(url)
+    } catch {
+      // Never echo the URL: it may carry a password.
+      r.problem('DATABASE_URL: is not a valid URL (expected postgres://user:password@host:port/database)')
+    }
+    if (u && u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+      r.problem('DATABASE_URL: must start with postgres:// or postgresql://')
+    }
+    return { url }
+  }
+  const host = r.str('PGHOST')
+  if (host === undefined) return undefined
+  const ssl = r.oneOf('PGSSL', 'disable', ['disable', 'require', 'verify-full'] as const)
+  return {
+    host,
+    port: r.int('PGPORT', 5432, 1, 65535),
+    user: r.str('PGUSER'),
+    password: r.str('PGPASSWORD'),
+    database: r.str('PGDATABASE'),
+    ssl,
+  }
+}
+
+function parseS3(r: Reader, backend: AssetBackend): S3Config | undefined {
+  if (backend !== 's3') return undefined
+  const bucket = r.str('ASSET_STORAGE_S3_BUCKET')
+  if (bucket === undefined) r.problem('ASSET_STORAGE_S3_BUCKET: is required when ASSET_STORAGE_BACKEND=s3')
+  const port = r.raw('ASSET_STORAGE_S3_PORT') === undefined ? undefined : r.int('ASSET_STORAGE_S3_PORT', 443, 1, 65535)
+  return {
+    bucket: bucket ?? '',
+    region: r.str('ASSET_STORAGE_S3_REGION') ?? 'us-east-1',
+    host: r.str('ASSET_STORAGE_S3_HOST'),
+    port,
+    scheme: r.oneOf('ASSET_STORAGE_S3_SCHEME', 'https', ['http', 'https'] as const),
+    accessKeyId: r.str('ASSET_STORAGE_S3_ACCESS_KEY_ID'),
+    secretAccessKey: r.str('ASSET_STORAGE_S3_SECRET_ACCESS_KEY'),
+  }
+}
+
+export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
+  const r = new Reader(env)
+  const cwd = opts.cwd ?? '.'
+
+  const dataDirRaw = r.str('DATA_DIR') ?? DEFAULTS.DATA_DIR
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw)
+
+  const assetBackend = r.oneOf('ASSET_STORAGE_BACKEND', DEFAULTS.ASSET_STORAGE_BACKEND, ASSET_BACKENDS)
+
+  const apiAuthToken = r.raw('API_AUTH_TOKEN')
+  if (apiAuthToken !== undefined && apiAuthToken.length < 32) {
+    r.problem('API_AUTH_TOKEN: must be at least 32 characters (generate one with `openssl rand -hex 32`)')
+  }
+  const secretKeyBase = r.raw('SECRET_KEY_BASE')
+  if (secretKeyBase !== undefined && secretKeyBase.length < 64) {
+    r.problem('SECRET_KEY_BASE: must be at least 64 characters (generate one with `openssl rand -hex 64`)')
+  }
+
+  const algorithmRaw = r.raw('JWT_ALGORITHM')
+  let algorithm: JwtAlgorithm = DEFAULTS.JWT_ALGORITHM
+  if (algorithmRaw !== undefined) {
+    if ((JWT_ALGORITHMS as readonly string[]).includes(algorithmRaw)) algorithm = algorithmRaw as JwtAlgorithm
+    else r.problem(`JWT_ALGORITHM: "${algorithmRaw}" is not allowed; use one of ${JWT_ALGORITHMS.join(' ')}`)
+  }
+  // A PEM in an environment variable often arrives with literal "\n" sequences.
+  const publicKey = r.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n')
+  if (publicKey !== undefined && !/-----BEGIN (RSA )?PUBLIC KEY-----/.test(publicKey)) {
+    r.problem('JWT_PUBLIC_KEY: is not a PEM public key (expected -----BEGIN PUBLIC KEY-----)')
+  }
+
+  const username = r.str('DASHBOARD_USERNAME')
+  const password = r.raw('DASHBOARD_PASSWORD')
+  if (password !== undefined && password.length < 8) r.problem('DASHBOARD_PASSWORD: must be at least 8 characters')
+
+  const allowedOrigins = r.list('ALLOWED_ORIGINS')
+  for (const o of allowedOrigins ?? []) {
+    if (!ORIGIN_RE.test(o)) r.problem(`ALLOWED_ORIGINS: "${o}" is not an origin like https://app.example.com`)
+  }
+  const allowedHosts = r.list('REMOTE_URL_FETCH_ALLOWED_HOSTS') ?? []
+  for (const h of allowedHosts) {
+    if (!HOSTNAME_RE.test(h)) r.problem(`REMOTE_URL_FETCH_ALLOWED_HOSTS: "${h}" is not a host name`)
+  }
+  const allowedCidrs = r.list('REMOTE_URL_FETCH_ALLOWED_CIDRS') ?? []
+  for (const c of allowedCidrs) {
+    if (!CIDR_RE.test(c)) r.problem(`REMOTE_URL_FETCH_ALLOWED_CIDRS: "${c}" is not a CIDR like 10.0.0.0/8`)
+  }
+  const trustedProxies = r.list('TRUSTED_PROXIES') ?? []
+
+  const config: Config = {
+    port: r.int('PORT', DEFAULTS.PORT, 0, 65535),
+    host: r.str('HOST') ?? DEFAULTS.HOST,
+    dataDir,
+    postgres: parsePostgres(r),
+    assetBackend,
+    s3: parseS3(r, assetBackend),
+    apiAuthToken,
+    secretKeyBase,
+    jwt: {
+      publicKey,
+      algorithm,
+      maxLifetimeSeconds: r.int('JWT_MAX_LIFETIME', DEFAULTS.JWT_MAX_LIFETIME, 1, 31_536_000),
+      clockToleranceSeconds: r.int('JWT_CLOCK_TOLERANCE', DEFAULTS.JWT_CLOCK_TOLERANCE, 0, 3600),
+      audience: r.str('JWT_AUDIENCE'),
+      issuer: r.str('JWT_ISSUER'),
+    },
+    dashboard: {
+      username,
+      password,
+      rateLimitMax: r.int('DASHBOARD_RATE_LIMITING_MAX_REQUESTS', DEFAULTS.DASHBOARD_RATE_LIMITING_MAX_REQUESTS, 1, 1_000_000),
+      rateLimitWindowMs: r.int('DASHBOARD_RATE_LIMITING_WINDOW_MS', DEFAULTS.DASHBOARD_RATE_LIMITING_WINDOW_MS, 1000, 86_400_000),
+    },
+    replaceSecretsFromEnv: r.bool('REPLACE_SECRETS_FROM_ENV', DEFAULTS.REPLACE_SECRETS_FROM_ENV),
+    remote: {
+      allowed: r.bool('ALLOW_REMOTE_DOCUMENTS', DEFAULTS.ALLOW_REMOTE_DOCUMENTS),
+      policy: r.oneOf('REMOTE_URL_FETCH_POLICY', DEFAULTS.REMOTE_URL_FETCH_POLICY, FETCH_POLICIES),
+      allowedHosts,
+      allowedCidrs,
+      timeoutMs: r.int('REMOTE_URL_FETCH_TIMEOUT', DEFAULTS.REMOTE_URL_FETCH_TIMEOUT, 100, 600_000),
+    },
+    trustedProxies,
+    requestTimeoutMs: r.int('SERVER_REQUEST_TIMEOUT', DEFAULTS.SERVER_REQUEST_TIMEOUT, 1000, 3_600_000),
+    logLevel: r.oneOf('LOG_LEVEL', DEFAULTS.LOG_LEVEL, LOG_LEVELS),
+    allowedOrigins,
+    maxUploadBytes: r.int('MAX_UPLOAD_SIZE_BYTES', DEFAULTS.MAX_UPLOAD_SIZE_BYTES, 1, Number.MAX_SAFE_INTEGER),
+  }
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems)
+  return deepFreeze(config)
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}

@@ -1,0 +1,61 @@
+/** postgres.js adapter for a real PostgreSQL server (STACK-NOTES §2: fastest client measured here). */
+import postgres from 'postgres'
+import type { PostgresConfig } from '../config.js'
+import type { Db, Queryable, Row } from './db.js'
+
+type Sql = postgres.Sql<Record<string, never>>
+
+// int8 → number: counts and byte sizes here stay far below 2^53.
+const int8 = { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: (x: string) => Number(x) }
+
+function wrap(sql: postgres.Sql | postgres.TransactionSql): Queryable & { exec(text: string): Promise<void> } {
+  return {
+    async query<T extends Row>(text: string, params: unknown[] = []): Promise<T[]> {
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })
+      return Array.from(rows) as unknown as T[] // a plain array, as PGlite gives
+    },
+    async exec(text: string): Promise<void> {
+      await sql.unsafe(text) // simple protocol: several statements allowed
+    },
+  }
+}
+
+export function connectPostgres(cfg: PostgresConfig, opts: { max?: number; applicationName?: string } = {}): Db {
+  const common = {
+    max: opts.max ?? 10,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    types: { int8 } as unknown as Record<string, never>,
+    connection: { application_name: opts.applicationName ?? 'folio' },
+  }
+  const sql = (cfg.url
+    ? postgres(cfg.url, common)
+    : postgres({
+        ...common,
+        host: cfg.host,
+        port: cfg.port,
+        user: cfg.user,
+        password: cfg.password,
+        database: cfg.database,
+        ssl: cfg.ssl === 'require' ? 'require' : cfg.ssl === 'verify-full' ? 'verify-full' : false,
+      })) as unknown as Sql
+  const base = wrap(sql)
+  return {
+    kind: 'postgres',
+    query: base.query,
+    async transaction(fn) {
+      return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>
+    },
+    async listen(channel, onPayload) {
+      const sub = await sql.listen(channel, onPayload)
+      return async () => sub.unlisten()
+    },
+    async notify(channel, payload) {
+      await sql.notify(channel, payload)
+    },
+    async close() {
+      await sql.end({ timeout: 5 })
+    },
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * Documents: the rules for creating, listing, reading and deleting documents (spec §3).
+ *
+ * Blob lifecycle (content-addressed, shared by identical uploads):
+ *  - create: stage bytes to a temp file → inspect → in one transaction: lock/insert the blob row,
+ *    insert the document row, and only then move the bytes under their key. A failure before the
+ *    commit leaves no row; a failure after the move leaves at worst unreferenced bytes under a
+ *    valid key, never a row without its blob.
+ *  - delete: transaction 1 removes the document row and, if no other document uses the blob,
+ *    marks the blob `deleting`; transaction 2 locks the blob row and, if it is still marked,
+ *    removes the bytes and the row. An upload of the same bytes in between clears the mark under
+ *    the same lock, so it can never lose its bytes. A crash between the two phases is finished
+ *    by `sweep()` at the next start.
+ */
+import type { Readable } from 'node:stream'
+import type { Db } from '../db/db.js'
+import { sqlState } from '../db/db.js'
+import { FolioError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo } from '../pdf/inspect.js'
+import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store.js'
+import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
+import { newDocumentId, parseDocumentId } from './ids.js'
+import * as store from './store.js'
+import type { DocumentRow, PageRow } from './store.js'
+
+export interface DocumentSummary {
+  id: string
+  title: string
+  byteSize: number
+  sourcePdfSha256: string
+  passwordProtected: boolean
+  createdAt: string
+}
+
+export interface DocumentCreated {
+  document_id: string
+  title: string
+  sourcePdfSha256: string
+  password_protected: boolean
+  pageCount: number | null
+  byteSize: number
+  createdAt: string
+  errors: unknown[]
+}
+
+export interface DocumentInfo {
+  document_id: string
+  title: string
+  pageCount: number
+  pages: PageRow[]
+}
+
+export interface DocumentProperties {
+  document_id: string
+  title: string
+  byteSize: number
+  sourcePdfSha256: string
+  passwordProtected: boolean
+  createdAt: string
+  updatedAt: string
+  storage: { type: string }
+}
+
+export interface ListQuery {
+  pageSize: number
+  cursor?: string
+  title?: string
+  orderBy: store.OrderBy
+  direction: store.Direction
+}
+
+export interface ListResult {
+  data: DocumentSummary[]
+  next_cursor: string | null
+  prev_cursor: string | null
+  document_count: number
+}
+
+export interface CreateInput {
+  source: Readable | AsyncIterable<Uint8Array>
+  documentId?: string
+  title?: string
+  overwrite: boolean
+}
+
+/** The create input once the bytes are staged (multipart fields may arrive after the file). */
+export interface StagedCreate {
+  staged: StagedFile
+  documentId?: string
+  title?: string
+  overwrite: boolean
+}
+
+export const MAX_TITLE_LENGTH = 1024
+const BULK_DELETE_MAX = 10_000
+
+export interface DocumentService {
+  stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
+  createFromStaged(input: StagedCreate): Promise<DocumentCreated>
+  create(input: CreateInput): Promise<DocumentCreated>
+  list(q: ListQuery): Promise<ListResult>
+  info(id: string): Promise<DocumentInfo>
+  properties(id: string): Promise<DocumentProperties>
+  setTitle(id: string, title: string): Promise<DocumentProperties>
+  remove(id: string): Promise<void>
+  bulkRemove(f: store.BulkFilter): Promise<{ deleted_count: number; skipped_count: number; total_matched: number }>
+  openPdf(id: string, opts: { source: boolean; range?: ByteRange }): Promise<{ stream: Readable; size: number; sha256: string; title: string }>
+  exists(id: string): Promise<boolean>
+  /** Finishes deletes interrupted by a crash. */
+  sweep(): Promise<number>
+}
+
+export function createDocumentService(deps: {
+  db: Db
+  blobs: BlobStore
+  staging: StagingArea
+  log: Logger
+  maxUploadBytes: number
+  now?: () => Date
+}): DocumentService {
+  const { db, blobs, log } = deps
+  const now = deps.now ?? (() => new Date())
+
+  async function get(id: string): Promise<DocumentRow> {
+    const row = await store.findDocument(db, id)
+    if (!row) throw new FolioError('document_not_found')
+    return row
+  }
+
+  async function removeBlobBytes(key: string): Promise<void> {
+    try {
+      await db.transaction((tx) => store.finishBlobDelete(tx, key, () => blobs.delete(key)))
+    } catch (e) {
+      // The row stays marked `deleting`; sweep() retries. The document is already gone.
+      log.warn({ err: e, blob: key.slice(0, 12) }, 'blob delete deferred')
+    }
+  }
+
+  async function stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile> {
+    try {
+      return await deps.staging.stage(source, { maxBytes: deps.maxUploadBytes })
+    } catch (e) {
+      if (e instanceof SizeLimitError) {
+        throw new FolioError('payload_too_large', { limit: e.limit }, {
+          message: `The upload exceeds MAX_UPLOAD_SIZE_BYTES (${e.limit} bytes)`,
+        })
+      }
+      if (e instanceof EmptyUploadError) throw new FolioError('empty_body', {}, { message: 'The uploaded file is empty' })
+      throw e
+    }
+  }
+
+  async function inspect(staged: StagedFile): Promise<PdfInfo | { encryptedUnreadable: true }> {
+    const reader = await openFileReader(staged.path)
+    try {
+      return await inspectPdf(reader)
+    } catch (e) {
+      if (e instanceof PdfInspectError) {
+        if (e.reason === 'encrypted_unreadable') return { encryptedUnreadable: true }
+        throw new FolioError('invalid_pdf', { reason: e.reason }, { cause: e })
+      }
+      throw e
+    } finally {
+      await reader.close()
+    }
+  }
+
+  async function createFromStaged(input: StagedCreate): Promise<DocumentCreated> {
+    const { staged } = input
+    try {
+      const id = input.documentId === undefined ? newDocumentId() : parseDocumentId(input.documentId)
+      const title = input.title ?? ''
+      if (title.length > MAX_TITLE_LENGTH) {
+        throw new FolioError('bad_request', {}, { message: `title is longer than ${MAX_TITLE_LENGTH} characters` })
+      }
+      // Cheap early refusal; the transaction below is what guarantees it.
+      if (!input.overwrite && (await store.findDocument(db, id))) throw new FolioError('document_exists')
+      const pdf = await inspect(staged)
+      const info = 'encryptedUnreadable' in pdf ? undefined : pdf
+      const pages = info?.pages.map((p, pageIndex) => ({ pageIndex, ...p })) ?? null
+      const createdAt = now()
+      const doc: store.NewDocument = {
+        id,
+        title,
+        blobKey: staged.sha256,
+        byteSize: staged.size,
+        passwordProtected: info ? info.encrypted : true,
+        pageCount: info ? info.pageCount : null,
+        pages,
+        pdfVersion: info?.version ?? null,
+        now: createdAt,
+      }
+      const released = await db.transaction(async (tx) => {
+        const existing = input.overwrite ? await store.lockDocument(tx, id) : undefined
+        const fresh = await store.claimBlob(tx, staged.sha256, staged.size, blobs.type)
+        if (existing) await store.replaceDocument(tx, doc)
+        else await store.insertDocument(tx, doc)
+        // Bytes go under their key only when the rows are written; identical bytes already
+        // stored are not written twice.
+        if (fresh || !(await blobs.exists(staged.sha256))) await blobs.put(staged.sha256, staged)
+        if (existing && existing.blob_key !== staged.sha256 && (await store.releaseBlob(tx, existing.blob_key))) {
+          return existing.blob_key
+        }
+        return undefined
+      }).catch((e: unknown) => {
+        if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
+        throw e
+      })
+      if (released) await removeBlobBytes(released)
+      return {
+        document_id: id,
+        title,
+        sourcePdfSha256: staged.sha256,
+        password_protected: doc.passwordProtected,
+        pageCount: doc.pageCount,
+        byteSize: staged.size,
+        createdAt: createdAt.toISOString(),
+        errors: [],
+      }
+    } finally {
+      await staged.discard()
+    }
+  }
+
+  return {
+    stage,
+    createFromStaged,
+    async create(input) {
+      if (input.documentId !== undefined) parseDocumentId(input.documentId)
+      const staged = await stage(input.source)
+      return createFromStaged({ ...input, staged })
+    },
+
+    async list(q) {
+      const filter = { title: q.title }
+      let direction = q.direction
+      let after: store.Position | undefined
+      let backwards = false
+      if (q.cursor !== undefined) {
+        const c = decodeCursor(q.cursor, q.orderBy, q.direction)
+        after = c.position
+        backwards = c.backwards
+        // Walking back: read the rows before the position in reverse, then restore the order.
+        if (backwards) direction = q.direction === 'asc' ? 'desc' : 'asc'
+      }
+      const rows = await store.listDocuments(db, { filter, orderBy: q.orderBy, direction, after, limit: q.pageSize + 1 })
+      const more = rows.length > q.pageSize
+      const page = rows.slice(0, q.pageSize)
+      if (backwards) page.reverse()
+      const first = page[0]
+      const last = page[page.length - 1]
+      // Whether rows exist on the other side of this page: after a forward step there were rows
+      // before it (we came from them), and the reverse; verified with a one-row query.
+      const hasBefore = first ? (backwards ? more : await existsBeyond(first, q, 'before')) : false
+      const hasAfter = last ? (backwards ? await existsBeyond(last, q, 'after') : more) : false
+      return {
+        data: page.map(summary),
+        next_cursor: hasAfter && last ? encodeCursor(false, positionOf(last, q.orderBy), q) : null,
+        prev_cursor: hasBefore && first ? encodeCursor(true, positionOf(first, q.orderBy), q) : null,
+        document_count: await store.countDocuments(db, filter),
+      }
+    },
+
+    async info(id) {
+      const row = await get(id)
+      if (row.page_count === null || row.pages === null) {
+        throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
+          message: 'The document is encrypted and its pages cannot be read without its password',
+        })
+      }
+      return { document_id: row.id, title: row.title, pageCount: row.page_count, pages: row.pages }
+    },
+
+    async properties(id) {
+      return properties(await get(id))
+    },
+
+    async setTitle(id, title) {
+      if (title.length > MAX_TITLE_LENGTH) {
+        throw new FolioError('bad_request', {}, { message: `title is longer than ${MAX_TITLE_LENGTH} characters` })
+      }
+      if (!(await store.updateTitle(db, id, title, now()))) throw new FolioError('document_not_found')
+      return properties(await get(id))
+    },
+
+    async remove(id) {
+      const released = await db.transaction(async (tx) => {
+        const key = await store.deleteDocumentRow(tx, id)
+        if (key === undefined) throw new FolioError('document_not_found')
+        return (await store.releaseBlob(tx, key)) ? key : undefined
+      })
+      if (released) await removeBlobBytes(released)
+    },
+
+    async bulkRemove(f) {
+      const ids = await store.findForBulkDelete(db, f, BULK_DELETE_MAX)
+      let deleted = 0
+      let skipped = 0
+      for (const id of ids) {
+        try {
+          await this.remove(id)
+          deleted++
+        } catch (e) {
+          // Deleted concurrently by someone else: counted as skipped, not an error.
+          if (e instanceof FolioError && e.code === 'document_not_found') skipped++
+          else throw e
+        }
+      }
+      return { deleted_count: deleted, skipped_count: skipped, total_matched: ids.length }
+    },
+
+    async openPdf(id, opts) {
+      const row = await get(id)
+      // Until annotations exist (#5) the current PDF is the source PDF.
+      try {
+        const stream = await blobs.get(row.blob_key, opts.range)
+        return { stream, size: row.byte_size, sha256: row.source_sha256, title: row.title }
+      } catch (e) {
+        if (e instanceof BlobNotFoundError) {
+          log.error({ document: id, blob: row.blob_key.slice(0, 12) }, 'document row without its blob')
+        }
+        throw e
+      }
+    },
+
+    async exists(id) {
+      return (await store.findDocument(db, id)) !== undefined
+    },
+
+    async sweep() {
+      const keys = await store.blobsBeingDeleted(db)
+      for (const key of keys) await removeBlobBytes(key)
+      return keys.length
+    },
+  }
+
+  async function existsBeyond(row: DocumentRow, q: ListQuery, side: 'before' | 'after'): Promise<boolean> {
+    const forward = side === 'after'
+    const direction = forward ? q.direction : q.direction === 'asc' ? 'desc' : 'asc'
+    const rows = await store.listDocuments(db, {
+      filter: { title: q.title },
+      orderBy: q.orderBy,
+      direction,
+      after: positionOf(row, q.orderBy),
+      limit: 1,
+    })
+    return rows.length > 0
+  }
+}
+
+function summary(r: DocumentRow): DocumentSummary {
+  return {
+    id: r.id,
+    title: r.title,
+    byteSize: r.byte_size,
+    sourcePdfSha256: r.source_sha256,
+    passwordProtected: r.password_protected,
+    createdAt: r.created_at.toISOString(),
+  }
+}
+
+function properties(r: DocumentRow): DocumentProperties {
+  return {
+    document_id: r.id,
+    title: r.title,
+    byteSize: r.byte_size,
+    sourcePdfSha256: r.source_sha256,
+    passwordProtected: r.password_protected,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    storage: { type: r.backend },
+  }
+}
+
+function positionOf(r: DocumentRow, orderBy: store.OrderBy): store.Position {
+  return { value: orderBy === 'title' ? r.title : r.created_at.toISOString(), id: r.id }
+}
+
+// Cursors are opaque to clients: base64url JSON [direction, orderBy, order, value, id]. They are
+// bound to the ordering they were made for; a cursor used with another ordering is refused.
+function encodeCursor(backwards: boolean, p: store.Position, q: ListQuery): string {
+  return Buffer.from(JSON.stringify([backwards ? 'prev' : 'next', q.orderBy, q.direction, p.value, p.id])).toString('base64url')
+}
+
+function decodeCursor(cursor: string, orderBy: store.OrderBy, direction: store.Direction): { backwards: boolean; position: store.Position } {
+  try {
+    if (cursor.length > 2048) throw new Error('long')
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (
+      Array.isArray(v) && v.length === 5 && (v[0] === 'prev' || v[0] === 'next') && v[1] === orderBy &&
+      v[2] === direction && typeof v[3] === 'string' && typeof v[4] === 'string' &&
+      (orderBy === 'title' || !Number.isNaN(Date.parse(v[3])))
+    ) {
+      return { backwards: v[0] === 'prev', position: { value: v[3], id: v[4] } }
+    }
+  } catch {
+    // fall through
+  }
+  throw new FolioError('invalid_cursor')
+}

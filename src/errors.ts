@@ -1,0 +1,70 @@
+/**
+ * The one error catalog (HOUSE-STYLE §3). Services and stores throw `FolioError(code)`; only
+ * `http/error-handler.ts` turns one into a response, using the status and message below.
+ * Every code here is documented in docs/errors.md (a test walks this table and the doc).
+ */
+export const ERRORS = {
+  // 400: the request itself is malformed
+  bad_request: { status: 400, message: 'The request is malformed' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON' },
+  invalid_document_id: { status: 400, message: 'A document id must match ^[A-Za-z0-9_-]{1,128}$' },
+  invalid_cursor: { status: 400, message: 'The cursor is not one this server issued' },
+  missing_filter: { status: 400, message: 'Bulk delete needs at least one filter' },
+  empty_body: { status: 400, message: 'The request body is empty' },
+  // 401 / 403: credentials
+  unauthorized: { status: 401, message: 'Missing or invalid API token' },
+  forbidden: { status: 403, message: 'The credential does not grant this' },
+  remote_documents_disabled: {
+    status: 403,
+    message: 'Creating documents from a URL is disabled (ALLOW_REMOTE_DOCUMENTS=false)',
+  },
+  // 404 / 405 / 409
+  not_found: { status: 404, message: 'No such route' },
+  document_not_found: { status: 404, message: 'No such document' },
+  method_not_allowed: { status: 405, message: 'Method not allowed on this route' },
+  document_exists: {
+    status: 409,
+    message: 'A document with this id exists; pass overwrite_existing_document=true to replace it',
+  },
+  // 413 / 415 / 422
+  payload_too_large: { status: 413, message: 'The upload exceeds the limit' },
+  unsupported_media_type: { status: 415, message: 'Unsupported Content-Type' },
+  range_not_satisfiable: { status: 416, message: 'The requested range is not satisfiable' },
+  invalid_pdf: { status: 422, message: 'The file is not a PDF that can be read' },
+  // 429 / 5xx
+  too_many_requests: { status: 429, message: 'Too many requests' },
+  request_timeout: { status: 408, message: 'The request took too long' },
+  internal_error: { status: 500, message: 'Internal error' },
+  service_unavailable: { status: 503, message: 'The service is not ready' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+/**
+ * A refusal or failure with a stable code. `details` are public, structured facts that go into
+ * the response body next to code and message (e.g. `{ limit: 104857600 }`); `cause` is internal
+ * and goes to the log only.
+ */
+export class FolioError extends Error {
+  readonly code: ErrorCode
+  readonly details: Record<string, unknown>
+
+  constructor(
+    code: ErrorCode,
+    details: Record<string, unknown> = {},
+    options: { cause?: unknown; message?: string } = {},
+  ) {
+    super(options.message ?? ERRORS[code].message, { cause: options.cause })
+    this.name = 'FolioError'
+    this.code = code
+    this.details = details
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status
+  }
+}
+
+export function isFolioError(e: unknown): e is FolioError {
+  return e instanceof FolioError
+}

@@ -1,0 +1,72 @@
+/**
+ * Mounts the surfaces by path prefix (spec §0) and the cross-cutting pieces: body limits,
+ * timeouts, request ids, one log line per request, media-type checks, the error handler and
+ * the not-found answer. Each surface is an encapsulated fastify scope with its own credential
+ * hook (HOUSE-STYLE §2): a route cannot exist outside one.
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import type { Config } from '../config.js'
+import { FolioError } from '../errors.js'
+import { redactUrl, type Logger } from '../log.js'
+import { apiSurface, type ApiDeps } from './api/index.js'
+import { createErrorHandler } from './error-handler.js'
+import { healthRoutes, type HealthDeps } from './health.js'
+import { checkMediaType } from './media.js'
+import { openApiRoutes, registerOpenApi } from './openapi.js'
+import { validatorCompiler } from './validation.js'
+
+/** JSON bodies (annotations, secrets...) are small; file uploads stream past this limit. */
+export const JSON_BODY_LIMIT = 1024 * 1024
+
+export interface HttpDeps extends ApiDeps, HealthDeps {
+  log: Logger
+  version: string
+}
+
+export async function createHttpServer(config: Config, deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    // One line per request, written by the onResponse hook below, not fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false, // a client-chosen id could forge log correlation
+    bodyLimit: JSON_BODY_LIMIT,
+    requestTimeout: config.requestTimeoutMs,
+    routerOptions: { maxParamLength: 512 },
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance // pino's Logger type is wider than FastifyBaseLogger
+  // text/plain is not a body type of this API: answer 415 instead of parsing it as a string.
+  app.removeContentTypeParser('text/plain')
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setErrorHandler(createErrorHandler(JSON_BODY_LIMIT))
+  app.setNotFoundHandler(async () => {
+    throw new FolioError('not_found')
+  })
+  app.addHook('preParsing', async (req) => checkMediaType(req))
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({
+      method: req.method,
+      url: redactUrl(req.url),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ip: req.ip,
+    }, 'request')
+  })
+
+  await registerOpenApi(app, deps.version)
+  await app.register(healthRoutes, deps)
+  await app.register(openApiRoutes)
+  await app.register(async (api) => {
+    await apiSurface(api, deps)
+    // Inside the scope, so that probing unknown /api paths needs the token too.
+    api.setNotFoundHandler(async () => {
+      throw new FolioError('not_found')
+    })
+  }, { prefix: '/api' })
+  // /i, /documents (JWT, issue #3) and /dashboard (issue #7) are mounted here as they land;
+  // until then every path under them is 404, like any unknown path.
+  return app
+}

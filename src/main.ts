@@ -1,0 +1,62 @@
+/**
+ * The process entry: the only file that reads process.env, listens, and handles signals.
+ */
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import { MigrationError } from './db/migrate.js'
+import { errorFields } from './log.js'
+
+const SHUTDOWN_GRACE_MS = 30_000
+
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig(process.env, { cwd: process.cwd() })
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`folio: ${e.message}\n`)
+      process.exit(78) // EX_CONFIG
+    }
+    throw e
+  }
+
+  const app = await buildApp(config)
+  const address = await app.listen()
+  app.log.info({ address, dataDir: config.postgres ? undefined : config.dataDir, database: app.db.kind, storage: config.assetBackend }, 'folio listening')
+  if (app.generatedApiToken) {
+    // Printed once, to the terminal only, never to the log (spec §1: generated, stored, printed once).
+    process.stdout.write(
+      `\n  Folio generated an API token. It is shown only now; store it safely:\n\n` +
+        `    Authorization: Token token="${app.generatedApiToken}"\n\n` +
+        `  Set API_AUTH_TOKEN to choose your own, or rotate it through /api/secrets/api_auth_token.\n\n`,
+    )
+  }
+  process.stdout.write(`  Folio is listening on ${address} (data: ${config.postgres ? 'PostgreSQL' : config.dataDir})\n`)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    const force = setTimeout(() => {
+      app.log.error('shutdown grace period over; exiting')
+      process.exit(1)
+    }, SHUTDOWN_GRACE_MS)
+    force.unref()
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        app.log.error({ err: e }, 'error while shutting down')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((e: unknown) => {
+  const msg = e instanceof MigrationError ? e.message : JSON.stringify(errorFields(e))
+  process.stderr.write(`folio: failed to start: ${msg}\n`)
+  process.exit(1)
+})

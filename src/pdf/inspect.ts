@@ -1,0 +1,227 @@
+/**
+ * Random-access PDF structure inspector: validates an uploaded file and learns its page count,
+ * page sizes and rotation by reading only the header, the tail (startxref), the cross-reference
+ * data and the page tree — a few KiB for a 500 MB file, with memory independent of file size.
+ *
+ * Deliberate choice: no repair. Real readers rebuild a broken cross-reference by scanning the
+ * whole file for `n g obj`; that costs a full read of every upload and turns garbage into
+ * "documents". Here a wrong xref offset, a /Prev loop or a cut file is an error (`malformed` or
+ * `truncated`); the caller rejects the upload, and the user can re-save it with any PDF tool.
+ *
+ * Layout: lexer.ts (object syntax), xref.ts (tables, streams, /Prev chain), objects.ts (indirect
+ * objects, object streams), filters.ts (Flate + predictors), reader.ts (file access).
+ */
+import { fail, PdfInspectError } from './errors.js'
+import { isDict, nameOf, Ref, type PdfDict, type PdfObject } from './lexer.js'
+import { ObjectStore, type InspectContext, type Limits } from './objects.js'
+import { FileWindow, ReaderFailure, type RandomAccessReader } from './reader.js'
+import { loadXref } from './xref.js'
+
+export { PdfInspectError, type PdfErrorReason } from './errors.js'
+export { bufferReader, openFileReader, type RandomAccessReader } from './reader.js'
+
+export interface PdfPageInfo {
+  /** Points (1/72 in), rounded to 3 decimals: CropBox ∩ MediaBox, before rotation. */
+  width: number
+  height: number
+  /** Inherited /Rotate, normalised to 0–359 (clockwise degrees, §7.7.3.3). */
+  rotation: 0 | 90 | 180 | 270
+}
+
+export interface PdfInfo {
+  /** From the header, or the catalog's /Version when that is newer (§7.2.2, §7.7.2). */
+  version: string
+  pageCount: number
+  pages: PdfPageInfo[]
+  /** The trailer has /Encrypt. Page info is still read when the page tree is not in an object stream. */
+  encrypted: boolean
+}
+
+export interface InspectLimits {
+  /** Pages in the tree; default 100 000. */
+  maxPages?: number
+  /** Indirect objects resolved (a measure of work); default 1 000 000. */
+  maxObjects?: number
+  /** Bytes of one decoded xref or object stream; default 64 MiB. */
+  maxStreamBytes?: number
+  /** Nesting of /Pages nodes; default 64. */
+  maxDepth?: number
+}
+
+const DEFAULT_LIMITS: Limits = { maxPages: 100_000, maxObjects: 1_000_000, maxStreamBytes: 64 * 1024 * 1024, maxDepth: 64 }
+const HEADER_WINDOW = 1024 // §7.5.2 wants the header at byte 0; Acrobat accepts it within 1024
+const TAIL_WINDOW = 2048 // §7.5.5: startxref and %%EOF end the file; leave room for trailing junk
+/** US Letter, used when no /MediaBox is found on a page or its ancestors (see pageInfo). */
+const LETTER: Rect = [0, 0, 612, 792]
+
+/** Normalised rectangle: lower-left x, lower-left y, upper-right x, upper-right y. */
+type Rect = [number, number, number, number]
+type Rotation = PdfPageInfo['rotation']
+
+/**
+ * Reads the structure of the PDF behind `reader`. Rejects with `PdfInspectError` for anything
+ * wrong with the file; an error thrown by `reader` itself (I/O) is passed through unchanged.
+ */
+export async function inspectPdf(reader: RandomAccessReader, limits: InspectLimits = {}): Promise<PdfInfo> {
+  const ctx: InspectContext = { file: new FileWindow(reader), limits: resolveLimits(limits), encrypted: false, decodedBytes: 0 }
+  try {
+    return await inspect(ctx)
+  } catch (error) {
+    if (error instanceof PdfInspectError) throw error
+    if (error instanceof ReaderFailure) throw error.error
+    // A parser bug must still read as "this file could not be read", never as a crash.
+    throw new PdfInspectError('malformed', 'the PDF structure could not be read', { cause: error })
+  }
+}
+
+function resolveLimits(limits: InspectLimits): Limits {
+  const resolved = { ...DEFAULT_LIMITS }
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const value = limits[key]
+    if (value === undefined) continue
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`InspectLimits.${key} must be a positive integer`)
+    resolved[key] = value
+  }
+  return resolved
+}
+
+async function inspect(ctx: InspectContext): Promise<PdfInfo> {
+  const headerVersion = await readHeaderVersion(ctx.file)
+  const xref = await loadXref(ctx, await readStartxref(ctx.file))
+  ctx.encrypted = xref.trailerValue('Encrypt') !== undefined
+  const store = new ObjectStore(ctx, xref)
+  const catalog = await store.resolve(xref.trailerValue('Root'))
+  if (!isDict(catalog)) fail('malformed', 'the trailer has no /Root catalog dictionary')
+  const version = newerVersion(headerVersion, nameOf(await store.resolve(catalog.get('Version'))))
+  const pages = await walkPageTree(store, catalog.get('Pages'), ctx.limits)
+  return { version, pageCount: pages.length, pages, encrypted: ctx.encrypted }
+}
+
+async function readHeaderVersion(file: FileWindow): Promise<string> {
+  if (file.size === 0) fail('not_pdf', 'the file is empty')
+  const head = (await file.read(0, HEADER_WINDOW)).toString('latin1')
+  const match = /%PDF-(\d+\.\d+)/.exec(head)
+  if (!match) fail('not_pdf', 'no %PDF- header in the first 1024 bytes')
+  return match[1]!
+}
+
+async function readStartxref(file: FileWindow): Promise<number> {
+  const length = Math.min(file.size, TAIL_WINDOW)
+  const tail = (await file.read(file.size - length, length)).toString('latin1')
+  const at = tail.lastIndexOf('startxref')
+  if (at < 0) fail('truncated', 'no startxref near the end of the file: it is cut or unfinished')
+  const match = /^startxref[\0\t\n\f\r ]*(\d+)([\s\S]?)/.exec(tail.slice(at))
+  if (!match) fail('truncated', 'startxref is not followed by an offset')
+  // A file that ends in the middle of the offset's digits was cut there; the number is wrong.
+  if (match[2] === '') fail('truncated', 'the file ends inside the startxref offset')
+  const offset = Number(match[1])
+  if (!Number.isSafeInteger(offset) || offset >= file.size) fail('malformed', 'startxref points outside the file')
+  return offset
+}
+
+function newerVersion(header: string, catalog: string | undefined): string {
+  const parse = (v: string) => v.split('.').map(Number) as [number, number]
+  if (catalog === undefined || !/^\d+\.\d+$/.test(catalog)) return header
+  const [a, b] = [parse(header), parse(catalog)]
+  return b[0] > a[0] || (b[0] === a[0] && b[1] > a[1]) ? catalog : header
+}
+
+interface Inherited {
+  mediaBox?: Rect
+  cropBox?: Rect
+  rotation: Rotation
+}
+
+interface PendingNode {
+  node: PdfObject | undefined
+  inherited: Inherited
+  depth: number
+}
+
+/**
+ * §7.7.3: depth-first, in page order, with an explicit stack (no recursion to overflow).
+ * Inheritable attributes (§7.7.3.4) are passed down from each /Pages node to its kids.
+ * /Count is not trusted: the pages are counted, so a declared /Count costs nothing.
+ */
+async function walkPageTree(store: ObjectStore, root: PdfObject | undefined, limits: Limits): Promise<PdfPageInfo[]> {
+  const pages: PdfPageInfo[] = []
+  const visited = new Set<number>()
+  const stack: PendingNode[] = [{ node: root, inherited: { rotation: 0 }, depth: 1 }]
+  while (stack.length > 0) {
+    const { node, inherited, depth } = stack.pop()!
+    if (node instanceof Ref) {
+      // Each node has one parent (§7.7.3.2); a node reached twice is a cycle or a shared page.
+      if (visited.has(node.num)) fail('malformed', `page tree node ${node.num} is reached twice`)
+      visited.add(node.num)
+    }
+    const dict = await store.resolve(node)
+    if (!isDict(dict)) fail('malformed', 'a page tree node is not a dictionary')
+    const attributes = await inheritAttributes(store, dict, inherited)
+    const type = nameOf(dict.get('Type'))
+    const kids = dict.get('Kids')
+    if (type === 'Pages' || (type !== 'Page' && kids !== undefined)) {
+      if (depth > limits.maxDepth) fail('too_complex', `page tree deeper than ${limits.maxDepth}`)
+      const list = await store.resolve(kids)
+      if (!Array.isArray(list)) fail('malformed', 'a /Pages node has no /Kids array')
+      for (let i = list.length - 1; i >= 0; i--) stack.push({ node: list[i], inherited: attributes, depth: depth + 1 })
+    } else {
+      if (pages.length >= limits.maxPages) fail('too_complex', `more than ${limits.maxPages} pages`)
+      pages.push(pageInfo(attributes))
+    }
+  }
+  return pages
+}
+
+async function inheritAttributes(store: ObjectStore, dict: PdfDict, inherited: Inherited): Promise<Inherited> {
+  const mediaBox = await readRect(store, dict.get('MediaBox'))
+  const cropBox = await readRect(store, dict.get('CropBox'))
+  const rotate = await store.resolve(dict.get('Rotate'))
+  if (!mediaBox && !cropBox && (rotate === undefined || rotate === null)) return inherited
+  return {
+    mediaBox: mediaBox ?? inherited.mediaBox,
+    cropBox: cropBox ?? inherited.cropBox,
+    rotation: rotate === undefined || rotate === null ? inherited.rotation : normaliseRotation(rotate),
+  }
+}
+
+/** §7.7.3.3: /Rotate is a multiple of 90; -90 and 450 are accepted as 270 and 90. */
+function normaliseRotation(value: PdfObject): Rotation {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value % 90 !== 0) fail('malformed', 'bad /Rotate')
+  return ((((value % 360) + 360) % 360) + 0) as Rotation
+}
+
+/**
+ * §7.9.5: a rectangle is any two opposite corners. A box that is not 4 numbers or has no area is
+ * ignored (the inherited or default box applies), as pdf.js does, rather than failing the file.
+ */
+async function readRect(store: ObjectStore, value: PdfObject | undefined): Promise<Rect | undefined> {
+  const array = await store.resolve(value)
+  if (!Array.isArray(array) || array.length !== 4) return undefined
+  const numbers: number[] = []
+  for (const item of array) {
+    const n = await store.resolve(item)
+    if (typeof n !== 'number' || !Number.isFinite(n)) return undefined
+    numbers.push(n)
+  }
+  const [x1, y1, x2, y2] = numbers as Rect
+  const rect: Rect = [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)]
+  return rect[2] > rect[0] && rect[3] > rect[1] ? rect : undefined
+}
+
+function pageInfo({ mediaBox, cropBox, rotation }: Inherited): PdfPageInfo {
+  // A page without /MediaBox on itself or any ancestor breaks §7.7.3.3 (MediaBox is required);
+  // pdf.js, poppler and MuPDF all show it as US Letter, so it is reported as Letter, not refused.
+  const media = mediaBox ?? LETTER
+  const view = (cropBox && intersect(cropBox, media)) ?? media
+  return { width: round3(view[2] - view[0]), height: round3(view[3] - view[1]), rotation }
+}
+
+/** §14.11.2: the crop box is clipped to the media box; an empty intersection falls back to it. */
+function intersect(a: Rect, b: Rect): Rect | undefined {
+  const r: Rect = [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])]
+  return r[2] > r[0] && r[3] > r[1] ? r : undefined
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000 + 0
+}
