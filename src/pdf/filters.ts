@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer'
 import { constants, inflateSync } from 'node:zlib'
 import { fail } from './errors.js'
 import { isDict, nameOf, type PdfDict, type PdfValue } from './lexer.js'
@@ -27,11 +28,14 @@ function asList(value: PdfValue | undefined): PdfValue[] {
   return Array.isArray(value) ? value : [value]
 }
 
+const BUFFER_MAX_LENGTH = bufferConstants.MAX_LENGTH
+
 function inflate(data: Buffer, maxBytes: number): Buffer {
   try {
     // Z_SYNC_FLUSH returns what was decoded from a stream missing its final block or checksum
     // (common in the wild) instead of throwing; the callers check that the data is long enough.
-    return inflateSync(data, { maxOutputLength: Math.max(1, maxBytes), finishFlush: constants.Z_SYNC_FLUSH })
+    const maxOutputLength = Math.min(Math.max(1, maxBytes), BUFFER_MAX_LENGTH)
+    return inflateSync(data, { maxOutputLength, finishFlush: constants.Z_SYNC_FLUSH })
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       fail('too_complex', `a decoded stream exceeds ${maxBytes} bytes`)

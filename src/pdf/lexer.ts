@@ -65,6 +65,7 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/ // §7.3.3: no exponents, no radix
 const HEX_DIGIT = /[0-9A-Fa-f]/
 const EOF: Token = { kind: 'eof' }
 const MAX_NESTING = 256 // arrays/dictionaries inside each other; guards the parser's stack
+const MAX_TOKEN = 32 * 1024
 
 /**
  * Tokens over a buffer that is either the whole input (`isComplete`) or a window of the file
@@ -162,6 +163,8 @@ export class Lexer {
     const start = this.pos
     const { buf } = this
     while (this.pos < buf.length && CHAR_CLASS[buf[this.pos]!] === REGULAR) this.pos++
+    // Names stop at 127 bytes (Annex C); a run this long is binary data, not a token.
+    if (this.pos - start > MAX_TOKEN) this.malformed('token longer than 32 KiB')
     if (this.pos === buf.length && !this.isComplete) throw NEED_MORE // the token may go on
     return buf.toString('latin1', start, this.pos)
   }

@@ -235,7 +235,8 @@ export function makePdf(opts: MakePdfOptions = {}): Buffer {
   if (opts.encryptMarker) builder.object(encryptNum, ENCRYPT)
   let next = encryptNum + 1
   if (opts.xref === 'stream') {
-    builder.objectStream(next++, plain)
+    // 100 objects per object stream, as qpdf writes them (and /W [1 4 2] holds indexes < 65536).
+    for (let i = 0; i < plain.length; i += 100) builder.objectStream(next++, plain.slice(i, i + 100))
     builder.xrefStream(next++, trailer)
   } else {
     for (const [num, body] of plain) builder.object(num, body)
