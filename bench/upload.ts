@@ -5,9 +5,13 @@
  *   npm run bench:upload            # sizes 50 MB and 250 MB, 3 runs each
  *   BENCH_SIZES_MB=50,500 npm run bench:upload
  *
- * The baseline copies the file with the same pattern the server uses (read stream → write +
- * fsync) so the ratio shows what HTTP, hashing, PDF inspection and the database cost on top.
- * Folio runs as a child process (embedded database) so its peak RSS (VmHWM) can be read.
+ * Two baselines in the same run: "disk" copies the file in 1 MiB reads and writes, then fsyncs
+ * (a raw disk write of the same bytes); "bare http" uploads it to a bare node:http server that
+ * writes the body to a file and fsyncs (bench/helpers/bare-upload-server.ts), which shows what
+ * loopback HTTP itself costs on this machine. The ratios show what Folio adds (hashing, PDF
+ * inspection, the database).
+ * Folio runs as a child process (embedded database); its resident memory (VmRSS) is sampled
+ * every 20 ms during the uploads, so the figure shows whether memory grows with the file.
  */
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
@@ -28,7 +32,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function diskCopy(src: string, dst: string): Promise<number> {
   const t0 = performance.now()
   const fh = await open(dst, 'w')
-  for await (const chunk of createReadStream(src, { highWaterMark: 64 * 1024 })) await fh.write(chunk as Buffer)
+  for await (const chunk of createReadStream(src, { highWaterMark: 1024 * 1024 })) await fh.write(chunk as Buffer)
   await fh.sync()
   await fh.close()
   const ms = performance.now() - t0
@@ -36,16 +40,30 @@ async function diskCopy(src: string, dst: string): Promise<number> {
   return ms
 }
 
-async function peakRssMb(pid: number): Promise<number> {
+async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024
 }
 
-async function startFolio(dataDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, API_AUTH_TOKEN: TOKEN, LOG_LEVEL: 'warn', MAX_UPLOAD_SIZE_BYTES: String(4 * 1024 ** 3) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+/** Samples the server's resident memory every 20 ms while `work` runs; returns the maximum. */
+async function maxRssDuring<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; maxMb: number }> {
+  let maxMb = await rssMb(pid)
+  let done = false
+  const sampler = (async () => {
+    while (!done) {
+      maxMb = Math.max(maxMb, await rssMb(pid))
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  })()
+  const result = await work().finally(() => (done = true))
+  await sampler
+  return { result, maxMb }
+}
+
+const BARE = fileURLToPath(new URL('./helpers/bare-upload-server.js', import.meta.url))
+
+async function startServer(args: string[], env: Record<string, string | undefined>): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => {
@@ -82,25 +100,40 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'folio-bench-upload-'))
   try {
     console.log(`bench/upload: ${RUNS} runs per size, median shown; Node ${process.version}`)
-    console.log('size MB | disk MB/s | folio MB/s | ratio | folio peak RSS MB (idle → after)')
+    console.log('size MB | disk MB/s | bare http MB/s | bare http+sha256 MB/s | folio MB/s | folio / disk | folio / http | folio / http+sha256 | folio RSS MB (idle → max during uploads)')
     for (const mb of SIZES) {
       const file = join(dir, `in-${mb}.pdf`)
       const { bytes } = await writeLargePdf(file, mb * 1024 * 1024)
       const size = (await stat(file)).size
-      const folio = await startFolio(join(dir, `data-${mb}`))
-      const idle = await peakRssMb(folio.pid)
+      const folio = await startServer([MAIN], {
+        PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, `data-${mb}`), API_AUTH_TOKEN: TOKEN, LOG_LEVEL: 'warn', MAX_UPLOAD_SIZE_BYTES: String(4 * 1024 ** 3),
+      })
+      const bare = await startServer([BARE, dir], { PATH: process.env.PATH })
+      const bareHash = await startServer([BARE, dir, '--hash'], { PATH: process.env.PATH })
+      const idle = await rssMb(folio.pid)
+      let peak = idle
       const disk: number[] = []
+      const http: number[] = []
+      const httpHash: number[] = []
       const srv: number[] = []
       for (let i = 0; i < RUNS; i++) {
-        // Alternate baseline and subject so drift on the shared machine hits both alike.
+        // Alternate baselines and subject so drift on the shared machine hits all alike.
         disk.push(await diskCopy(file, join(dir, 'copy.bin')))
-        srv.push(await upload(folio.url, file, size))
+        http.push(await upload(bare.url, file, size))
+        httpHash.push(await upload(bareHash.url, file, size))
+        const { result, maxMb } = await maxRssDuring(folio.pid, () => upload(folio.url, file, size))
+        srv.push(result)
+        peak = Math.max(peak, maxMb)
       }
-      const peak = await peakRssMb(folio.pid)
       await folio.stop()
-      const diskRate = size / 1048576 / (median(disk) / 1000)
-      const srvRate = size / 1048576 / (median(srv) / 1000)
-      console.log(`${(bytes / 1048576).toFixed(0).padStart(7)} | ${diskRate.toFixed(0).padStart(9)} | ${srvRate.toFixed(0).padStart(10)} | ${(srvRate / diskRate).toFixed(2).padStart(5)} | ${idle.toFixed(0)} → ${peak.toFixed(0)}`)
+      await bare.stop()
+      await bareHash.stop()
+      const rate = (ms: number[]) => size / 1048576 / (median(ms) / 1000)
+      const [diskRate, httpRate, hashRate, srvRate] = [rate(disk), rate(http), rate(httpHash), rate(srv)]
+      console.log(
+        `${(bytes / 1048576).toFixed(0).padStart(7)} | ${diskRate.toFixed(0).padStart(9)} | ${httpRate.toFixed(0).padStart(14)} | ${hashRate.toFixed(0).padStart(21)} | ${srvRate.toFixed(0).padStart(10)} | ` +
+          `${(srvRate / diskRate).toFixed(2).padStart(12)} | ${(srvRate / httpRate).toFixed(2).padStart(12)} | ${(srvRate / hashRate).toFixed(2).padStart(19)} | ${idle.toFixed(0)} → ${peak.toFixed(0)}`,
+      )
       await rm(file)
     }
   } finally {

@@ -65,6 +65,7 @@ child.on('close', async (code) => {
     console.error('run-tests: the runner executed no test; refusing to report success')
     process.exit(1)
   }
-  console.log(`\n${pass} passed, ${fail} failed`)
+  // A failure outside any test (e.g. a file that throws while loading) fails the run too.
+  console.log(`\n${pass} passed, ${code === 0 ? fail : Math.max(fail, 1)} failed`)
   process.exit(code ?? 1)
 })

@@ -154,7 +154,10 @@ export function createDocumentService(deps: {
   async function inspect(staged: StagedFile): Promise<PdfInfo | { encryptedUnreadable: true }> {
     const reader = await openFileReader(staged.path)
     try {
-      return await inspectPdf(reader)
+      const info = await inspectPdf(reader)
+      // A PDF without pages has nothing to show or annotate (Document Engine: pageCount ≥ 1).
+      if (info.pageCount === 0) throw new FolioError('invalid_pdf', { reason: 'no_pages' }, { message: 'The PDF has no pages' })
+      return info
     } catch (e) {
       if (e instanceof PdfInspectError) {
         if (e.reason === 'encrypted_unreadable') return { encryptedUnreadable: true }

@@ -32,6 +32,8 @@ export class EmptyUploadError extends Error {
   }
 }
 
+const WRITE_BATCH_BYTES = 1024 * 1024
+
 export class StagingArea {
   constructor(readonly dir: string) {}
 
@@ -52,6 +54,11 @@ export class StagingArea {
     const hash = createHash('sha256')
     const fh = await open(path, 'wx', 0o600)
     let size = 0
+    // Chunks are gathered into ~1 MiB batches written with one writev, and the next batch is
+    // hashed and gathered while the previous write is in flight: at most two batches in memory.
+    let batch: Uint8Array[] = []
+    let batchBytes = 0
+    let inFlight: Promise<unknown> = Promise.resolve()
     const discard = async () => {
       await rm(path, { force: true }).catch(() => {})
     }
@@ -60,11 +67,21 @@ export class StagingArea {
         size += chunk.byteLength
         if (size > opts.maxBytes) throw new SizeLimitError(opts.maxBytes)
         hash.update(chunk)
-        await fh.write(chunk)
+        batch.push(chunk)
+        batchBytes += chunk.byteLength
+        if (batchBytes >= WRITE_BATCH_BYTES) {
+          await inFlight
+          inFlight = fh.writev(batch)
+          batch = []
+          batchBytes = 0
+        }
       }
+      await inFlight
+      if (batch.length > 0) await fh.writev(batch)
       if (size === 0) throw new EmptyUploadError()
       await fh.sync()
     } catch (e) {
+      await inFlight.catch(() => {})
       await fh.close().catch(() => {})
       await discard()
       // Stop reading the rest of an oversized body: the response goes out, the socket closes.

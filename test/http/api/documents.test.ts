@@ -3,15 +3,47 @@
  * database and on the real PostgreSQL, with real files on disk.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { makePdf } from '../../helpers/pdf-fixtures.js'
+import { makePdf, PdfBuilder } from '../../helpers/pdf-fixtures.js'
 import { assertError, request } from '../../helpers/http.js'
 import { authHeader, dbKinds, startFolio, TEST_API_TOKEN, type TestFolio } from '../../helpers/start-folio.js'
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+
+function zeroPagePdf(): Buffer {
+  return new PdfBuilder()
+    .object(1, '<< /Type /Catalog /Pages 2 0 R >>')
+    .object(2, '<< /Type /Pages /Kids [] /Count 0 >>')
+    .xrefTable('/Root 1 0 R')
+    .toBuffer()
+}
+
+function hasQpdf(): boolean {
+  try {
+    execFileSync('qpdf', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Runs qpdf on `input` with `args` and returns the output file's bytes. */
+function qpdf(input: Buffer, args: string[]): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'qpdf-'))
+  try {
+    writeFileSync(join(dir, 'in.pdf'), input)
+    execFileSync('qpdf', [join(dir, 'in.pdf'), ...args, join(dir, 'out.pdf')], { stdio: 'pipe' })
+    return readFileSync(join(dir, 'out.pdf'))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = []
@@ -170,6 +202,7 @@ for (const db of dbKinds()) {
         { name: 'not a PDF', body: Buffer.from('hello, this is not a pdf at all'), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
         { name: 'a truncated PDF', body: pdf.subarray(0, Math.floor(pdf.length * 0.6)), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
         { name: 'a PDF missing its last 30 bytes', body: pdf.subarray(0, pdf.length - 30), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
+        { name: 'a PDF with no pages', body: zeroPagePdf(), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
         { name: 'an empty body', body: new Uint8Array(0), type: 'application/pdf', status: 400, code: 'empty_body' },
         { name: 'a wrong media type', body: pdf, type: 'text/plain', status: 415, code: 'unsupported_media_type' },
         { name: 'an image media type', body: pdf, type: 'image/png', status: 415, code: 'unsupported_media_type' },
@@ -196,6 +229,29 @@ for (const db of dbKinds()) {
           for (const p of await blobFiles()) assert.ok(referenced.has(p.slice(-64)), `blob ${p} is referenced`)
         })
       }
+    })
+
+    test('password-protected PDFs are accepted and marked; pages are read when the page tree is readable', async (t) => {
+      if (!hasQpdf()) return t.skip('qpdf not installed (CI installs it)')
+      const plain = makePdf({ pages: [{ width: 500, height: 600 }] })
+      const tableXref = qpdf(plain, ['--object-streams=disable', '--encrypt', 'user-pw', 'owner-pw', '256', '--'])
+      const res = await upload(f, tableXref)
+      assert.equal(res.status, 200, res.text)
+      assert.equal(res.body.data.password_protected, true)
+      assert.equal(res.body.data.pageCount, 1)
+      const props = await request(`${f.url}/api/documents/${res.body.data.document_id}/properties`, { headers: authHeader() })
+      assert.equal(props.body.data.passwordProtected, true)
+
+      const objStreams = qpdf(plain, ['--object-streams=generate', '--encrypt', 'user-pw', 'owner-pw', '256', '--'])
+      const res2 = await upload(f, objStreams)
+      assert.equal(res2.status, 200, res2.text)
+      assert.equal(res2.body.data.password_protected, true)
+      assert.equal(res2.body.data.pageCount, null)
+      const info = await request(`${f.url}/api/documents/${res2.body.data.document_id}/document_info`, { headers: authHeader() })
+      assertError(info, 422, 'invalid_pdf')
+      assert.equal(info.body.error.reason, 'encrypted_unreadable')
+      const dl = await fetch(`${f.url}/api/documents/${res2.body.data.document_id}/pdf?source=true`, { headers: authHeader() })
+      assert.equal(sha256(new Uint8Array(await dl.arrayBuffer())), sha256(objStreams))
     })
 
     test('JSON {"url"} is refused with 403 remote_documents_disabled by default', async () => {
