@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { createApiTokenVerifier } from './auth/api-token.js'
+import { createConfigCredentials, createHmacSigner, serverKeyFrom } from './auth/dashboard.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
@@ -81,12 +82,21 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
+    // Dashboard credentials from DASHBOARD_USERNAME/PASSWORD and a signing key from SECRET_KEY_BASE
+    // (or random per process). TODO(#4): the secrets service's dashboard_password check and
+    // secret_key_base signer replace these two (same interfaces, auth/dashboard.ts).
+    const serverKey = serverKeyFrom(config.secretKeyBase)
+    const dashboardCredentials = createConfigCredentials(config.dashboard, serverKey)
+    const sessionSigner = createHmacSigner(serverKey, 'dashboard-session')
+
     const http = await createHttpServer(config, {
       log,
       version,
       config,
       apiTokens,
       documents,
+      dashboardCredentials,
+      sessionSigner,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()

@@ -14,6 +14,7 @@ export const ERRORS = {
   // 401 / 403: credentials
   unauthorized: { status: 401, message: 'Missing or invalid API token' },
   forbidden: { status: 403, message: 'The credential does not grant this' },
+  invalid_csrf_token: { status: 403, message: 'Missing or wrong CSRF token; reload the dashboard' },
   remote_documents_disabled: {
     status: 403,
     message: 'Creating documents from a URL is disabled (ALLOW_REMOTE_DOCUMENTS=false)',

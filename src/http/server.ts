@@ -10,16 +10,18 @@ import type { Config } from '../config.js'
 import { FolioError } from '../errors.js'
 import { redactUrl, type Logger } from '../log.js'
 import { apiSurface, type ApiDeps } from './api/index.js'
+import { dashboardSurface, type DashboardDeps } from './dashboard/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
 import { validatorCompiler } from './validation.js'
+import { viewerSurface } from './viewer.js'
 
 /** JSON bodies (annotations, secrets...) are small; file uploads stream past this limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024
 
-export interface HttpDeps extends ApiDeps, HealthDeps {
+export interface HttpDeps extends ApiDeps, DashboardDeps, HealthDeps {
   log: Logger
   version: string
 }
@@ -66,7 +68,9 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
       throw new FolioError('not_found')
     })
   }, { prefix: '/api' })
-  // /i, /documents (JWT, issue #3) and /dashboard (issue #7) are mounted here as they land;
-  // until then every path under them is 404, like any unknown path.
+  // /i, /documents (JWT, issue #3) are mounted here as they land; until then their paths are 404.
+  // The dashboard (issue #7): 404 on every path unless a username and a password are set.
+  await app.register(dashboardSurface(deps), { prefix: '/dashboard' })
+  await app.register(viewerSurface(deps), { prefix: '/viewer' })
   return app
 }

@@ -20,5 +20,14 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
     const token = parseApiTokenHeader(req.headers.authorization)
     if (token === undefined || !deps.apiTokens.verify(token)) throw new FolioError('unauthorized')
   })
+  await apiRoutes(app, deps)
+}
+
+/**
+ * The server API's routes without a credential hook. Mounted twice: by `apiSurface` under /api
+ * (API token) and by the dashboard under /dashboard/api (dashboard session + CSRF, issue #7), so
+ * the dashboard is a client of the same API and every route added here reaches it too.
+ */
+export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(documentRoutes, deps)
 }

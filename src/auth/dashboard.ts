@@ -1,0 +1,193 @@
+/**
+ * The dashboard credential (spec §2, §9; issue #7): HTTP Basic against DASHBOARD_USERNAME and a
+ * valid dashboard password, failed attempts rate limited per client IP, then a session cookie
+ * signed with secret_key_base that carries a per-session CSRF token.
+ *
+ * The two credential checks sit behind tiny interfaces so that the runtime secrets (issue #4)
+ * replace the config-backed versions below with a few lines in app.ts:
+ * - `DashboardCredentials`: any valid `dashboard_password` secret (scrypt) instead of the
+ *   DASHBOARD_PASSWORD variable;
+ * - `SessionSigner`: the secrets service's signer (current secret_key_base signs, every valid one
+ *   verifies) instead of SECRET_KEY_BASE or an in-memory key.
+ */
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+
+export interface DashboardCredentials {
+  /** Whether the dashboard is on: a username and at least one valid password exist. */
+  enabled(): boolean
+  /**
+   * The public id of the password that matched (e.g. the secret's id), or undefined. Compares in
+   * constant time; may be slow on purpose (scrypt), hence the promise and the rate limit.
+   */
+  verify(username: string, password: string): Promise<string | undefined>
+  /** Whether a session made with `credentialId` for `username` may still be used. */
+  stillValid(username: string, credentialId: string): boolean
+}
+
+/** Signs and verifies what Folio hands out itself (the same shape as issue #4's `Signer`). */
+export interface SessionSigner {
+  sign(value: string): string
+  /** The value when the signature is good; undefined otherwise. */
+  verify(signed: string): string | undefined
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest()
+
+/** Equal-length digests first, so neither the length nor the content leaks through timing. */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b))
+}
+
+/**
+ * DASHBOARD_USERNAME + DASHBOARD_PASSWORD from the configuration. The credential id is an HMAC
+ * of the password under a server key, so a cookie never carries anything that helps guess the
+ * password, and sessions end when the password changes.
+ */
+export function createConfigCredentials(
+  dashboard: { username?: string; password?: string },
+  serverKey: Buffer,
+): DashboardCredentials {
+  const { username, password } = dashboard
+  const credentialId =
+    password === undefined ? undefined : createHmac('sha256', serverKey).update(`dashboard-password\0${password}`).digest('base64url').slice(0, 22)
+  return {
+    enabled: () => username !== undefined && password !== undefined,
+    async verify(u, p) {
+      if (username === undefined || password === undefined) return undefined
+      // Both compared every time: no early exit that would tell a right username from a wrong one.
+      const ok = sameSecret(u, username) && sameSecret(p, password)
+      return ok ? credentialId : undefined
+    },
+    stillValid: (u, id) => username !== undefined && u === username && id === credentialId,
+  }
+}
+
+/**
+ * A key for what Folio signs: derived from SECRET_KEY_BASE by HKDF when it is set, otherwise
+ * random for this process only (sessions then end at a restart and are not shared between
+ * nodes; issue #4 stores a generated secret_key_base in the database and replaces this).
+ */
+export function serverKeyFrom(secretKeyBase: string | undefined): Buffer {
+  if (secretKeyBase === undefined) return randomBytes(32)
+  return Buffer.from(hkdfSync('sha256', secretKeyBase, 'folio secret_key_base', 'folio:dashboard', 32))
+}
+
+/** HMAC-SHA256 signer: `<base64url(value)>.<base64url(mac)>`, the mac over a purpose label. */
+export function createHmacSigner(key: Buffer, purpose: string): SessionSigner {
+  const mac = (value64: string) => createHmac('sha256', key).update(`${purpose}.${value64}`).digest()
+  return {
+    sign(value) {
+      const value64 = Buffer.from(value, 'utf8').toString('base64url')
+      return `${value64}.${mac(value64).toString('base64url')}`
+    },
+    verify(signed) {
+      const m = /^([A-Za-z0-9_-]{1,4096})\.([A-Za-z0-9_-]{43})$/.exec(signed)
+      if (!m) return undefined
+      const given = Buffer.from(m[2]!, 'base64url')
+      const expected = mac(m[1]!)
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
+      return Buffer.from(m[1]!, 'base64url').toString('utf8')
+    },
+  }
+}
+
+/** `Authorization: Basic base64(user:pass)` (RFC 7617); undefined when absent or malformed. */
+export function parseBasicAuth(header: string | undefined): { username: string; password: string } | undefined {
+  if (header === undefined || header.length > 4096) return undefined
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)
+  if (!m) return undefined
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return undefined
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
+}
+
+/** What the signed session cookie holds. Readable by its holder (base64), so nothing secret. */
+export interface DashboardSession {
+  /** username */
+  u: string
+  /** credential id that logged in (see DashboardCredentials.stillValid) */
+  c: string
+  /** CSRF token for state-changing requests (random, per session) */
+  x: string
+  /** expiry, ms since epoch */
+  e: number
+}
+
+/** Sessions end this long after login (absolute; a new Basic login makes a new one). */
+export const SESSION_TTL_MS = 8 * 60 * 60 * 1000
+
+export function newSession(username: string, credentialId: string, now: number): DashboardSession {
+  return { u: username, c: credentialId, x: randomBytes(24).toString('base64url'), e: now + SESSION_TTL_MS }
+}
+
+export function readSession(signer: SessionSigner, cookie: string | undefined, now: number): DashboardSession | undefined {
+  if (cookie === undefined) return undefined
+  const value = signer.verify(cookie)
+  if (value === undefined) return undefined
+  let s: unknown
+  try {
+    s = JSON.parse(value)
+  } catch {
+    return undefined
+  }
+  const o = s as Partial<DashboardSession>
+  if (typeof o.u !== 'string' || typeof o.c !== 'string' || typeof o.x !== 'string' || typeof o.e !== 'number') return undefined
+  if (o.e <= now) return undefined
+  return o as DashboardSession
+}
+
+export function csrfMatches(session: DashboardSession, presented: string | undefined): boolean {
+  return presented !== undefined && presented.length < 256 && sameSecret(presented, session.x)
+}
+
+/**
+ * Failed logins per client IP in a fixed window (DASHBOARD_RATE_LIMITING_MAX_REQUESTS per
+ * DASHBOARD_RATE_LIMITING_WINDOW_MS). In memory and per node: N nodes allow N times the
+ * attempts, which still bounds guessing. The table is bounded: expired entries are swept and,
+ * past the cap, the oldest entry is dropped.
+ */
+export class LoginRateLimiter {
+  private readonly failures = new Map<string, { count: number; resetAt: number }>()
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly cap = 10_000,
+  ) {}
+
+  /** ms until the client may try again, or 0 when it may try now. */
+  retryAfter(ip: string, now: number): number {
+    const f = this.failures.get(ip)
+    if (!f) return 0
+    if (f.resetAt <= now) {
+      this.failures.delete(ip)
+      return 0
+    }
+    return f.count >= this.max ? f.resetAt - now : 0
+  }
+
+  fail(ip: string, now: number): void {
+    const f = this.failures.get(ip)
+    if (f && f.resetAt > now) {
+      f.count++
+      return
+    }
+    this.failures.delete(ip)
+    if (this.failures.size >= this.cap) this.sweep(now)
+    this.failures.set(ip, { count: 1, resetAt: now + this.windowMs })
+  }
+
+  succeed(ip: string): void {
+    this.failures.delete(ip)
+  }
+
+  private sweep(now: number): void {
+    for (const [ip, f] of this.failures) if (f.resetAt <= now) this.failures.delete(ip)
+    while (this.failures.size >= this.cap) {
+      const oldest = this.failures.keys().next().value
+      if (oldest === undefined) break
+      this.failures.delete(oldest)
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The dashboard surface (/dashboard, spec §9, issue #7). One encapsulated scope whose credential
+ * hook (session.ts) runs before every route in it, including the 404 handler, so an unknown
+ * /dashboard path tells nothing to someone without the password, and every path is 404 while
+ * the dashboard is off.
+ *
+ * The dashboard is a client of the server API, like PocketBase's UI on its SDK (HOUSE-STYLE §1):
+ * the same route plugins as /api are mounted a second time under /dashboard/api, with this
+ * scope's session + CSRF check instead of the API token. The UI (web/dashboard) is static.
+ */
+import type { FastifyInstance } from 'fastify'
+import { LoginRateLimiter, type DashboardCredentials, type SessionSigner } from '../../auth/dashboard.js'
+import { FolioError } from '../../errors.js'
+import { apiRoutes, type ApiDeps } from '../api/index.js'
+import { data, dataSchema, errors } from '../reply.js'
+import { loadStaticFiles, serveStaticFiles, WEB_ROOT } from '../static.js'
+import { cookie, CSRF_HEADER, createDashboardAuthHook, LOGOUT_COOKIE, SESSION_COOKIE } from './session.js'
+
+export interface DashboardDeps extends ApiDeps {
+  dashboardCredentials: DashboardCredentials
+  sessionSigner: SessionSigner
+}
+
+/** Strict: the dashboard loads only its own files and is never framed (clickjacking). */
+export const DASHBOARD_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+
+export function dashboardSurface(deps: DashboardDeps) {
+  return async function dashboard(app: FastifyInstance): Promise<void> {
+    const { config } = deps
+    const limiter = new LoginRateLimiter(config.dashboard.rateLimitMax, config.dashboard.rateLimitWindowMs)
+    app.decorateRequest('dashboardSession', undefined)
+    app.addHook('onRequest', createDashboardAuthHook({ credentials: deps.dashboardCredentials, signer: deps.sessionSigner, limiter }))
+    app.addHook('onSend', async (_req, reply) => {
+      reply.header('cache-control', reply.getHeader('cache-control') ?? 'no-store')
+      reply.header('x-content-type-options', 'nosniff')
+    })
+    app.setNotFoundHandler(async () => {
+      throw new FolioError('not_found')
+    })
+
+    serveStaticFiles(app, await loadStaticFiles(`${WEB_ROOT}dashboard`), DASHBOARD_HEADERS)
+
+    app.get('/session', {
+      schema: {
+        hide: true,
+        response: {
+          200: dataSchema({
+            type: 'object',
+            required: ['username', 'csrfToken', 'csrfHeader', 'expiresAt'],
+            properties: { username: { type: 'string' }, csrfToken: { type: 'string' }, csrfHeader: { type: 'string' }, expiresAt: { type: 'string' } },
+          }),
+          ...errors(401, 429),
+        },
+      },
+    }, async (req) => {
+      const s = req.dashboardSession!
+      return data({ username: s.u, csrfToken: s.x, csrfHeader: CSRF_HEADER, expiresAt: new Date(s.e).toISOString() })
+    })
+
+    app.post('/logout', { schema: { hide: true } }, async (req, reply) => {
+      reply.header('set-cookie', [cookie(req, SESSION_COOKIE, '', 0), cookie(req, LOGOUT_COOKIE, '1', 300)])
+      return data({})
+    })
+
+    await app.register(async (api) => {
+      // The same routes as /api; kept out of the OpenAPI document, which describes /api once.
+      api.addHook('onRoute', (route) => {
+        route.schema = { ...(route.schema ?? {}), hide: true }
+      })
+      await apiRoutes(api, deps)
+      api.setNotFoundHandler(async () => {
+        throw new FolioError('not_found')
+      })
+    }, { prefix: '/api' })
+  }
+}
