@@ -142,6 +142,7 @@ describe('dashboard in a browser', () => {
     assert.deepEqual(await page.locator('tr[data-document-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-document-id'))), [id])
     await page.fill('#document-search', '')
     await page.locator('tr[data-document-id]', { hasText: 'Board minutes' }).waitFor()
+    await page.locator('.toast').evaluateAll((els) => els.forEach((e) => e.remove()))
     await screenshot(page, 'dashboard-documents')
 
     const [viewer] = await Promise.all([ctx.waitForEvent('page'), row.locator('a[data-action=open]').click()])
