@@ -31,6 +31,8 @@ export interface RemoteWorld {
   names: Map<string, string[]>
   resolve: Resolver
   connect: Connector
+  /** The same safety net over a connector with other options (e.g. a test CA for TLS). */
+  connectWith(options: buildConnector.BuildOptions): Connector
   route(path: string, handler: Handler): void
   reset(): void
   close(): Promise<void>
@@ -74,15 +76,18 @@ export async function startRemoteWorld(): Promise<RemoteWorld> {
     throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })
   }
 
-  const real = buildConnector({ timeout: 5000 })
-  const connect: Connector = (options, callback) => {
-    connects.push(options.hostname)
-    if (!isLoopback(options.hostname)) {
-      caughtByNet.push(options.hostname)
-      return callback(Object.assign(new Error('safety net: not a loopback address'), { code: 'ECONNREFUSED' }), null)
+  const connectWith = (buildOptions: buildConnector.BuildOptions): Connector => {
+    const real = buildConnector({ timeout: 5000, ...buildOptions })
+    return (options, callback) => {
+      connects.push(options.hostname)
+      if (!isLoopback(options.hostname)) {
+        caughtByNet.push(options.hostname)
+        return callback(Object.assign(new Error('safety net: not a loopback address'), { code: 'ECONNREFUSED' }), null)
+      }
+      return real(options, callback)
     }
-    return real(options, callback)
   }
+  const connect = connectWith({})
 
   return {
     port,
@@ -93,6 +98,7 @@ export async function startRemoteWorld(): Promise<RemoteWorld> {
     names,
     resolve,
     connect,
+    connectWith,
     route: (path, handler) => void routes.set(path, handler),
     reset() {
       hits.length = 0

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { ConfigError, loadConfig } from '../../src/config.js'
 import { classifyAddress, createAddressPolicy, isValidCidr, parseIp } from '../../src/net/address-policy.js'
 
 /** [written form, canonical address, class, embedding?] — each row is one address form. */
@@ -196,8 +197,11 @@ describe('policies and allow-lists', () => {
     for (const s of ['169.254.169.254', '127.0.0.1', '::1', '10.0.0.5']) assert.equal(p.check('x', ip(s)).allowed, true, s)
   })
 
-  test('CIDRs are validated as the guard uses them', () => {
+  test('CIDRs are validated as the guard uses them, and a bad one stops the start naming its variable', () => {
     for (const c of ['10.0.0.0/8', '127.0.0.1/32', 'fd00::/8', '::ffff:0:0/96']) assert.equal(isValidCidr(c), true, c)
     for (const c of ['10.0.0.0/33', '999.0.0.0/8', '10.1/16', '10.0.0.0', 'fd00::/129', 'x/8']) assert.equal(isValidCidr(c), false, c)
+    assert.deepEqual(loadConfig({ REMOTE_URL_FETCH_ALLOWED_CIDRS: '10.0.0.0/8, fd00::/8' }).remote.allowedCidrs, ['10.0.0.0/8', 'fd00::/8'])
+    assert.throws(() => loadConfig({ REMOTE_URL_FETCH_ALLOWED_CIDRS: '10.0.0.0/8,999.0.0.0/8' }), (e: unknown) =>
+      e instanceof ConfigError && e.problems.some((p) => p.startsWith('REMOTE_URL_FETCH_ALLOWED_CIDRS: "999.0.0.0/8"')))
   })
 })

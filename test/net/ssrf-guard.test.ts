@@ -4,6 +4,12 @@
  * address must be refused before any connect: the safety net must never be asked for one.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { fetch as undiciFetch, request } from 'undici'
 import { createAddressPolicy, type AddressPolicyRules } from '../../src/net/address-policy.js'
@@ -137,6 +143,45 @@ describe('the SSRF guard (undici dispatcher)', () => {
       assert.deepEqual(w.hits, ['/to-loop'])
     } finally {
       await d.destroy()
+    }
+  })
+
+  test('over https the certificate is verified against the host name, not the address connected to', async () => {
+    // A self-signed certificate for files.test only (openssl, throwaway, in a temp folder).
+    const dir = mkdtempSync(join(tmpdir(), 'folio-tls-'))
+    try {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=files.test',
+        '-addext', 'subjectAltName=DNS:files.test',
+      ], { stdio: 'ignore' })
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
+      const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => res.end(`tls ${req.headers.host}`))
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+      const port = (server.address() as AddressInfo).port
+      w.names.set('other.test', ['127.0.0.1'])
+      const make = () => createGuardedDispatcher({
+        policy: createAddressPolicy({ policy: 'public_only', allowedHosts: ['files.test', 'other.test'], allowedCidrs: [] }),
+        resolve: w.resolve,
+        connect: w.connectWith({ ca: cert }),
+      })
+      try {
+        const ok = make()
+        const res = await request(`https://files.test:${port}/`, { dispatcher: ok })
+        assert.equal(await res.body.text(), `tls files.test:${port}`)
+        await ok.destroy()
+        assert.deepEqual(w.connects, ['127.0.0.1'], 'the socket went to the checked address')
+        // The same address under another name: the certificate does not match, refused by TLS.
+        const wrong = make()
+        const err = await request(`https://other.test:${port}/`, { dispatcher: wrong }).then(() => undefined, (e: unknown) => e)
+        await wrong.destroy()
+        assert.equal((err as { code?: string })?.code, 'ERR_TLS_CERT_ALTNAME_INVALID', String(err))
+      } finally {
+        server.closeAllConnections()
+        await new Promise<void>((r) => server.close(() => r()))
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
