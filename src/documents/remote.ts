@@ -67,6 +67,7 @@ export function parseRemoteUrl(text: string, base?: URL): URL {
   if (url.username !== '' || url.password !== '') {
     throw new FolioError('remote_fetch_refused', { reason: 'credentials' }, { message: 'URLs with embedded credentials are refused' })
   }
+  url.hash = '' // never sent; two URLs that differ only in it are one request (loop detection)
   return url
 }
 
