@@ -13,9 +13,12 @@ import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
 import { openPglite } from './db/pglite.js'
 import { connectPostgres } from './db/postgres.js'
+import { createRemoteFetcher } from './documents/remote.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
+import { createAddressPolicy } from './net/address-policy.js'
+import type { Connector, Resolver } from './net/ssrf-guard.js'
 import { createSecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { FilesystemBlobStore } from './storage/filesystem.js'
@@ -25,6 +28,8 @@ export interface AppOptions {
   log?: Logger
   logStream?: DestinationStream
   now?: () => Date
+  /** The outside world of remote fetches (DNS, socket connect); tests replace it. */
+  remoteNet?: { resolve?: Resolver; connect?: Connector }
 }
 
 export interface FolioApp {
@@ -78,7 +83,19 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const { generated } = await secrets.seedApiToken(config.apiAuthToken)
     const apiTokens = createApiTokenVerifier(() => secrets.apiTokenDigests())
 
-    const documents = createDocumentService({ db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, now: opts.now })
+    // Remote documents (spec §6): no fetcher at all unless ALLOW_REMOTE_DOCUMENTS=true.
+    const remote = config.remote.allowed
+      ? createRemoteFetcher({
+        policy: createAddressPolicy(config.remote),
+        timeoutMs: config.remote.timeoutMs,
+        maxBytes: config.maxUploadBytes,
+        log,
+        userAgent: `Folio/${version}`,
+        resolve: opts.remoteNet?.resolve,
+        connect: opts.remoteNet?.connect,
+      })
+      : undefined
+    const documents = createDocumentService({ db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now })
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 

@@ -4,6 +4,7 @@
  * Every problem names its variable; all problems are reported together; nothing is clamped.
  */
 import { isAbsolute, resolve } from 'node:path'
+import { isValidCidr } from './net/address-policy.js'
 
 export const JWT_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
@@ -159,7 +160,6 @@ class Reader {
 }
 
 const ORIGIN_RE = /^https?:\/\/[^/\s]+$/i
-const CIDR_RE = /^[0-9a-fA-F:.]+\/\d{1,3}$/
 // Host names for the remote allow-list: labels, optionally a leading `*.` wildcard.
 const HOSTNAME_RE = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
 
@@ -251,7 +251,8 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
   }
   const allowedCidrs = r.list('REMOTE_URL_FETCH_ALLOWED_CIDRS') ?? []
   for (const c of allowedCidrs) {
-    if (!CIDR_RE.test(c)) r.problem(`REMOTE_URL_FETCH_ALLOWED_CIDRS: "${c}" is not a CIDR like 10.0.0.0/8`)
+    // Parsed as the guard will use it (four-part IPv4 or IPv6, prefix in range), not by pattern.
+    if (!isValidCidr(c)) r.problem(`REMOTE_URL_FETCH_ALLOWED_CIDRS: "${c}" is not a CIDR like 10.0.0.0/8`)
   }
   const trustedProxies = r.list('TRUSTED_PROXIES') ?? []
 

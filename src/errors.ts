@@ -32,6 +32,14 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: 'Unsupported Content-Type' },
   range_not_satisfiable: { status: 416, message: 'The requested range is not satisfiable' },
   invalid_pdf: { status: 422, message: 'The file is not a PDF that can be read' },
+  // Remote documents (spec §6, issue #8): refusals and failures of a fetch, never Folio's own 404
+  remote_fetch_refused: { status: 422, message: 'The URL may not be fetched (REMOTE_URL_FETCH_POLICY)' },
+  remote_http_error: { status: 422, message: 'The remote server refused the document (4xx)' },
+  remote_not_pdf: { status: 422, message: 'The remote response is not a PDF' },
+  remote_too_large: { status: 422, message: 'The remote document exceeds MAX_UPLOAD_SIZE_BYTES' },
+  hash_mismatch: { status: 422, message: 'The fetched document does not have the given sha256' },
+  remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
+  remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
   request_timeout: { status: 408, message: 'The request took too long' },

@@ -21,6 +21,7 @@ import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo } from '../pd
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store.js'
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { newDocumentId, parseDocumentId } from './ids.js'
+import type { RemoteFetcher } from './remote.js'
 import * as store from './store.js'
 import type { DocumentRow, PageRow } from './store.js'
 
@@ -92,6 +93,16 @@ export interface StagedCreate {
   overwrite: boolean
 }
 
+/** A remote document (spec §6): fetched through the SSRF-guarded fetcher, then the upload path. */
+export interface UrlCreate {
+  url: string
+  documentId?: string
+  title?: string
+  overwrite: boolean
+  /** When given, the fetched bytes must have this SHA-256 (Document Engine's `sha256`). */
+  sha256?: string
+}
+
 export const MAX_TITLE_LENGTH = 1024
 const BULK_DELETE_MAX = 10_000
 
@@ -99,6 +110,8 @@ export interface DocumentService {
   stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
   createFromStaged(input: StagedCreate): Promise<DocumentCreated>
   create(input: CreateInput): Promise<DocumentCreated>
+  /** 403 remote_documents_disabled unless a fetcher was configured (ALLOW_REMOTE_DOCUMENTS). */
+  createFromUrl(input: UrlCreate): Promise<DocumentCreated>
   list(q: ListQuery): Promise<ListResult>
   info(id: string): Promise<DocumentInfo>
   properties(id: string): Promise<DocumentProperties>
@@ -117,6 +130,8 @@ export function createDocumentService(deps: {
   staging: StagingArea
   log: Logger
   maxUploadBytes: number
+  /** Present only when remote documents are allowed. */
+  remote?: RemoteFetcher
   now?: () => Date
 }): DocumentService {
   const { db, blobs, log } = deps
@@ -233,6 +248,33 @@ export function createDocumentService(deps: {
       if (input.documentId !== undefined) parseDocumentId(input.documentId)
       const staged = await stage(input.source)
       return createFromStaged({ ...input, staged })
+    },
+
+    async createFromUrl(input) {
+      const remote = deps.remote
+      if (!remote) throw new FolioError('remote_documents_disabled')
+      // Everything that can be refused without the network is refused before fetching.
+      const id = input.documentId === undefined ? undefined : parseDocumentId(input.documentId)
+      if (input.title !== undefined && input.title.length > MAX_TITLE_LENGTH) {
+        throw new FolioError('bad_request', {}, { message: `title is longer than ${MAX_TITLE_LENGTH} characters` })
+      }
+      const expected = input.sha256?.toLowerCase()
+      if (expected !== undefined && !/^[0-9a-f]{64}$/.test(expected)) {
+        throw new FolioError('bad_request', { field: 'sha256' }, { message: 'sha256 must be 64 hexadecimal digits' })
+      }
+      if (id !== undefined && !input.overwrite && (await store.findDocument(db, id))) throw new FolioError('document_exists')
+      // The body streams into the staging area under the fetch's own limits (remote.ts); a
+      // refused or broken fetch leaves no staged file, and nothing reaches the blob store or
+      // the database before the whole document arrived and was inspected.
+      const { staged, name } = await remote.fetch(input.url, async (source) => ({
+        staged: await deps.staging.stage(source.body, { maxBytes: deps.maxUploadBytes }),
+        name: source.name,
+      }))
+      if (expected !== undefined && staged.sha256 !== expected) {
+        await staged.discard()
+        throw new FolioError('hash_mismatch')
+      }
+      return createFromStaged({ staged, documentId: id, title: input.title ?? name, overwrite: input.overwrite })
     },
 
     async list(q) {

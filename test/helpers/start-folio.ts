@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
-import { buildApp, type FolioApp } from '../../src/app.js'
+import { type AppOptions, buildApp, type FolioApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { ENV_PG_TEMPLATE, ENV_PG_URL, ENV_PGLITE_TEMPLATE, ENV_TMP, withDatabase } from './global-setup.js'
 
@@ -101,6 +101,8 @@ export interface StartOptions {
   db?: DbKind
   storage?: Storage
   env?: Record<string, string>
+  /** Replacements for the outside world (e.g. `remoteNet`: DNS and socket connect). */
+  app?: Pick<AppOptions, 'remoteNet'>
 }
 
 const LOG_FILE = () => process.env.FOLIO_TEST_LOG_FILE
@@ -119,7 +121,7 @@ export async function startFolio(opts: StartOptions = {}): Promise<TestFolio> {
       cb()
     },
   })
-  const app = await buildApp(config, { logStream })
+  const app = await buildApp(config, { ...opts.app, logStream })
   const address = await app.listen()
   const t: TestFolio = {
     url: address,

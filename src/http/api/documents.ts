@@ -122,7 +122,8 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
       description:
         'Upload a PDF as the raw body (`application/pdf`; `?document_id=`, `?title=`, `?overwrite_existing_document=` in the query), ' +
         'as `multipart/form-data` (part `file`, fields `document_id`, `title`, `overwrite_existing_document`), ' +
-        'or JSON `{"url"}` for a remote document.',
+        'or JSON `{"url", "document_id"?, "title"?, "sha256"?}` (or a multipart `url` field) for a remote document: ' +
+        'needs ALLOW_REMOTE_DOCUMENTS=true; fetched under REMOTE_URL_FETCH_POLICY (see docs/security.md).',
       tags: TAGS,
       querystring: {
         type: 'object',
@@ -132,12 +133,12 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
           overwrite_existing_document: { type: 'boolean' },
         },
       },
-      response: { 200: dataSchema(createdSchema), ...errors(400, 401, 403, 409, 413, 415, 422) },
+      response: { 200: dataSchema(createdSchema), ...errors(400, 401, 403, 409, 413, 415, 422, 502) },
     },
   }, async (req) => {
     const type = mediaType(req)
     const q = req.query as { document_id?: string; title?: string; overwrite_existing_document?: boolean }
-    if (type === 'application/json') return data(await createFromJson(req.body))
+    if (type === 'application/json') return data(await createFromJson(req.body, q.overwrite_existing_document))
     if (type === 'multipart/form-data') return data(await createFromMultipart(req))
     if (type === undefined) throw new FolioError('empty_body', {}, { message: 'Send the PDF as the request body' })
     return data(await documents.create({
@@ -148,15 +149,34 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
     }))
   })
 
-  async function createFromJson(body: unknown) {
+  /**
+   * A remote document (spec §6): JSON `{"url", "document_id"?, "title"?, "sha256"?,
+   * "overwrite_existing_document"?}` or the same as multipart fields. Other Document Engine
+   * fields (`storage`, `copy_asset_to_storage_backend` …) are ignored: Folio always stores a copy.
+   */
+  async function createFromJson(body: unknown, overwriteQuery: boolean | undefined) {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new FolioError('bad_request', {}, { message: 'The JSON body must be an object with a "url"' })
     }
     const b = body as Record<string, unknown>
-    if (typeof b.url !== 'string') throw new FolioError('bad_request', {}, { message: 'body.url must be a string' })
+    if (typeof b.url !== 'string') throw new FolioError('bad_request', { field: 'body/url' }, { message: 'body.url must be a string' })
+    for (const field of ['document_id', 'title', 'sha256'] as const) {
+      if (b[field] !== undefined && typeof b[field] !== 'string') {
+        throw new FolioError('bad_request', { field: `body/${field}` }, { message: `body.${field} must be a string` })
+      }
+    }
+    const overwrite = b.overwrite_existing_document ?? overwriteQuery ?? false
+    if (typeof overwrite !== 'boolean') {
+      throw new FolioError('bad_request', { field: 'body/overwrite_existing_document' }, { message: 'body.overwrite_existing_document must be a boolean' })
+    }
     if (!config.remote.allowed) throw new FolioError('remote_documents_disabled')
-    // TODO(#8): SSRF-guarded remote fetch.
-    throw new FolioError('remote_documents_disabled', {}, { message: 'Remote documents are not available in this version' })
+    return documents.createFromUrl({
+      url: b.url,
+      documentId: b.document_id as string | undefined,
+      title: b.title as string | undefined,
+      sha256: b.sha256 as string | undefined,
+      overwrite,
+    })
   }
 
   async function createFromMultipart(req: FastifyRequest) {
@@ -176,7 +196,11 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
           fields[part.fieldname] = String(part.value)
         }
       }
-      if (fields.url !== undefined && !staged) return await createFromJson({ url: fields.url })
+      if (fields.url !== undefined) {
+        if (staged) throw new FolioError('bad_request', {}, { message: 'Send either a "file" part or a "url" field, not both' })
+        const overwrite = boolField(fields.overwrite_existing_document)
+        return await createFromJson({ url: fields.url, document_id: fields.document_id, title: fields.title, sha256: fields.sha256 }, overwrite)
+      }
       if (!staged) throw new FolioError('bad_request', {}, { message: 'The multipart body has no "file" part' })
       const created = await documents.createFromStaged({
         staged,
