@@ -151,6 +151,8 @@ describe('dashboard in a browser', () => {
     assert.equal(await viewer.locator('[data-page-index]').count(), 3)
     assert.equal(await viewer.locator('#doc-title').textContent(), 'Annual report')
     assert.ok(!viewer.url().includes('?'), 'nothing travels in the query string')
+    await viewer.locator('body[data-annotations]').waitFor()
+    await screenshot(viewer, 'viewer')
     await viewer.close()
 
     await row.locator('button[data-action=delete]').click()

@@ -42,6 +42,7 @@ export class AnnotationLayer {
 
   /** Coalesces bursts (several events, or our own change and its event) into one fetch. */
   scheduleRefresh(delay = 80) {
+    if (this.unavailable) return
     clearTimeout(this.refreshTimer)
     // Never under the user's pointer: a refresh would replace what is being dragged.
     this.refreshTimer = setTimeout(() => (this.dragging ? this.scheduleRefresh(300) : this.load().catch((e) => this.ui.error(e))), delay)

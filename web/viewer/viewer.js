@@ -206,10 +206,13 @@ async function main() {
   try {
     await layer.load()
   } catch (e) {
-    if (e.code !== 'not_found') showError(e)
+    // not_found: this server has no annotations API yet; show the pages without them.
+    if (e.code === 'not_found') layer.unavailable = true
+    else showError(e)
   }
-  document.body.dataset.annotations = 'loaded'
-  listen(transport, { onChange: () => layer.scheduleRefresh(), onState: liveState, onRefused: (e) => showError(e) })
+  document.body.dataset.annotations = layer.unavailable ? 'unavailable' : 'loaded'
+  if (!layer.unavailable) listen(transport, { onChange: () => layer.scheduleRefresh(), onState: liveState, onRefused: (e) => showError(e) })
+  else $('tools').hidden = true
 
   $('zoom-in').addEventListener('click', () => zoom(1.25))
   $('zoom-out').addEventListener('click', () => zoom(0.8))
