@@ -15,6 +15,7 @@ let layer
 function message(title, text, code) {
   $('pages').replaceChildren()
   $('tools').hidden = true
+  document.querySelector('.view-controls').hidden = true
   const m = $('message')
   const h = document.createElement('h2')
   h.textContent = title

@@ -10,7 +10,7 @@ export async function documentsPage(root) {
   head.firstChild.append(count)
 
   // Upload
-  const fileInput = h('input', { type: 'file', name: 'file', accept: 'application/pdf,.pdf', id: 'upload-file', required: true })
+  const fileInput = h('input', { type: 'file', name: 'file', accept: 'application/pdf,.pdf', id: 'upload-file', required: true, 'aria-label': 'PDF file' })
   const titleInput = h('input', { type: 'text', name: 'title', id: 'upload-title', placeholder: 'Defaults to the file name', maxlength: 1024, autocomplete: 'off' })
   const idInput = h('input', { type: 'text', name: 'document_id', id: 'upload-id', placeholder: 'Generated when empty', pattern: '[A-Za-z0-9_-]{1,128}', autocomplete: 'off' })
   const progress = h('progress', { max: 100, value: 0, id: 'upload-progress', hidden: true, 'aria-label': 'Upload progress' })
