@@ -152,6 +152,8 @@ describe('dashboard in a browser', () => {
     assert.equal(await viewer.locator('#doc-title').textContent(), 'Annual report')
     assert.ok(!viewer.url().includes('?'), 'nothing travels in the query string')
     await viewer.locator('body[data-annotations]').waitFor()
+    // The first page's image, or the word that this server cannot render pages (before #6).
+    await viewer.locator('[data-page-index="0"][data-image-width], [data-page-index="0"] .placeholder:has-text("not available")').first().waitFor()
     await screenshot(viewer, 'viewer')
     await viewer.close()
 

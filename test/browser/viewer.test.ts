@@ -19,13 +19,27 @@ const RW = ['read-document', 'write']
 
 /** Drags from one point to another, in fractions of the page element's box. */
 async function dragOnPage(page: Page, pageIndex: number, from: [number, number], to: [number, number]) {
-  const box = (await page.locator(`[data-page-index="${pageIndex}"] svg.overlay`).boundingBox())!
+  const overlay = page.locator(`[data-page-index="${pageIndex}"] svg.overlay`)
+  await overlay.scrollIntoViewIfNeeded()
+  const box = (await overlay.boundingBox())!
   await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1])
   await page.mouse.down()
   const steps = 8
   for (let i = 1; i <= steps; i++) {
     await page.mouse.move(box.x + box.width * (from[0] + ((to[0] - from[0]) * i) / steps), box.y + box.height * (from[1] + ((to[1] - from[1]) * i) / steps))
   }
+  await page.mouse.up()
+}
+
+/** Draws a freehand wave across a page (fractions of the page box), as a pen would. */
+async function waveOnPage(page: Page, pageIndex: number, x0: number, x1: number, y: number, amplitude: number) {
+  const overlay = page.locator(`[data-page-index="${pageIndex}"] svg.overlay`)
+  await overlay.scrollIntoViewIfNeeded()
+  const box = (await overlay.boundingBox())!
+  const at = (t: number) => [box.x + box.width * (x0 + (x1 - x0) * t), box.y + box.height * (y + amplitude * Math.sin(t * Math.PI * 3))] as const
+  await page.mouse.move(...at(0))
+  await page.mouse.down()
+  for (let i = 1; i <= 40; i++) await page.mouse.move(...at(i / 40))
   await page.mouse.up()
 }
 
@@ -130,10 +144,13 @@ describe('viewer in a browser', () => {
     await b.locator(highlight).waitFor({ timeout: 10_000 }) // live, from the other window
 
     await a.click('button[data-tool=rectangle]')
+    await a.click('#colors [data-color="#60a5fa"]')
     await dragOnPage(a, 0, [0.15, 0.3], [0.55, 0.45])
     await a.click('button[data-tool=ink]')
-    await dragOnPage(a, 0, [0.2, 0.55], [0.7, 0.62])
+    await a.click('#colors [data-color="#ef4444"]')
+    await waveOnPage(a, 0, 0.2, 0.7, 0.58, 0.03)
     await a.click('button[data-tool=note]')
+    await a.click('#colors [data-color="#ffd400"]')
     await dragOnPage(a, 0, [0.75, 0.3], [0.75, 0.3])
     await a.locator('#note-dialog[open]').waitFor()
     await a.fill('#note-text', 'Check these figures')
@@ -144,13 +161,15 @@ describe('viewer in a browser', () => {
     const stored = await request(`${f.url}/api/documents/${docId}/annotations`, { headers: authHeader() })
     assert.deepEqual(stored.body.data.annotations.map((x: { content: { type: string } }) => x.content.type).sort(),
       ['pspdfkit/ink', 'pspdfkit/markup/highlight', 'pspdfkit/note', 'pspdfkit/shape/rectangle'])
+    await a.click('button[data-tool=select]')
+    await a.locator('#viewer').evaluate((e) => e.scrollTo(0, 0))
     await screenshot(a, 'viewer-annotations')
 
     // Edit: recolour the rectangle, change the note's text; delete the ink stroke.
     await a.click('button[data-tool=select]')
     await a.locator('[data-annotation-type="pspdfkit/shape/rectangle"] .hit').click()
-    await a.locator('#selection-colors [data-color="#60a5fa"]').click()
-    await b.locator('[data-annotation-type="pspdfkit/shape/rectangle"] rect[stroke="#60a5fa"]').waitFor({ timeout: 10_000 })
+    await a.locator('#selection-colors [data-color="#4ade80"]').click()
+    await b.locator('[data-annotation-type="pspdfkit/shape/rectangle"] rect[stroke="#4ade80"]').waitFor({ timeout: 10_000 })
     await a.locator('[data-annotation-type="pspdfkit/note"] .hit').click()
     await a.click('#edit-note')
     await a.fill('#note-text', 'Figures checked')
