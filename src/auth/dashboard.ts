@@ -191,3 +191,30 @@ export class LoginRateLimiter {
     }
   }
 }
+
+/**
+ * The runtime version (issue #4): any valid `dashboard_password` secret (scrypt, from the
+ * secrets service's memory); the credential id is the secret's id, so a session ends when the
+ * password it was made with expires.
+ */
+export function createSecretCredentials(
+  username: string | undefined,
+  secrets: {
+    hasDashboardPassword(): boolean
+    verifyDashboardPassword(password: string): Promise<{ secretId: number } | undefined>
+    validDashboardPasswordIds?(): readonly number[]
+  },
+): DashboardCredentials {
+  return {
+    enabled: () => username !== undefined && secrets.hasDashboardPassword(),
+    async verify(u, p) {
+      if (username === undefined) return undefined
+      const userOk = sameSecret(u, username)
+      const found = await secrets.verifyDashboardPassword(p) // always run: timing tells nothing about the username
+      return userOk && found ? String(found.secretId) : undefined
+    },
+    stillValid: (u, id) =>
+      username !== undefined && u === username &&
+      (secrets.validDashboardPasswordIds ? secrets.validDashboardPasswordIds().map(String).includes(id) : secrets.hasDashboardPassword()),
+  }
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {
   createConfigCredentials,
+  createSecretCredentials,
   createHmacSigner,
   csrfMatches,
   LoginRateLimiter,
@@ -76,6 +77,34 @@ describe('dashboard credentials', () => {
     assert.equal(csrfMatches(s, s.x + 'x'), false)
     assert.equal(csrfMatches(s, undefined), false)
     assert.equal(csrfMatches(s, ''), false)
+  })
+})
+
+describe('dashboard credentials from runtime secrets (issue #4 adapter)', () => {
+  test('any valid dashboard_password opens it for the username; the session lives while that password is valid', async () => {
+    let valid = [7, 9]
+    const hashes: Record<number, string> = { 7: 'old-password', 9: 'new-password' }
+    const secrets = {
+      hasDashboardPassword: () => valid.length > 0,
+      verifyDashboardPassword: async (p: string) => {
+        const id = valid.find((i) => hashes[i] === p)
+        return id === undefined ? undefined : { secretId: id }
+      },
+      validDashboardPasswordIds: () => valid,
+    }
+    const c = createSecretCredentials('ann', secrets)
+    assert.equal(c.enabled(), true)
+    assert.equal(await c.verify('ann', 'old-password'), '7')
+    assert.equal(await c.verify('ann', 'new-password'), '9')
+    assert.equal(await c.verify('bob', 'new-password'), undefined)
+    assert.equal(await c.verify('ann', 'nope'), undefined)
+    assert.equal(c.stillValid('ann', '7'), true)
+    valid = [9] // the old password expired
+    assert.equal(c.stillValid('ann', '7'), false)
+    assert.equal(c.stillValid('ann', '9'), true)
+    valid = []
+    assert.equal(c.enabled(), false)
+    assert.equal(createSecretCredentials(undefined, secrets).enabled(), false)
   })
 })
 
