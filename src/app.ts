@@ -3,6 +3,7 @@
  * not yet listening. main.ts and the tests share it. Services get only what they use.
  */
 import { mkdir, readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
@@ -15,6 +16,9 @@ import { connectPostgres } from './db/postgres.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
+import { RenderCache } from './render/cache.js'
+import { RenderPool } from './render/pool.js'
+import { createRenderService } from './render/service.js'
 import { createSecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { FilesystemBlobStore } from './storage/filesystem.js'
@@ -81,12 +85,30 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
+    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log)
+    await renderCache.init()
+    const render = createRenderService({
+      documents,
+      pool: new RenderPool({
+        workers: config.render.workers ?? availableParallelism(),
+        queueMax: config.render.queueMax,
+        timeoutMs: config.render.timeoutMs,
+        memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+        log,
+      }),
+      cache: renderCache,
+      maxPixels: config.render.maxPixels,
+      annotations: undefined, // TODO(#5): the annotation service's overlay source
+      log,
+    })
+
     const http = await createHttpServer(config, {
       log,
       version,
       config,
       apiTokens,
       documents,
+      render,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
@@ -105,6 +127,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         if (closed) return
         closed = true
         await http.close() // waits for in-flight requests
+        await render.close()
         await db.close()
       },
     }

@@ -24,6 +24,8 @@ import { newDocumentId, parseDocumentId } from './ids.js'
 import * as store from './store.js'
 import type { DocumentRow, PageRow } from './store.js'
 
+export type { PageRow }
+
 export interface DocumentSummary {
   id: string
   title: string
@@ -92,6 +94,16 @@ export interface StagedCreate {
   overwrite: boolean
 }
 
+/** What the renderer needs of a document (issue #6): its source bytes and page facts. */
+export interface SourceBlob {
+  /** The blob key (sha256 of the bytes): equal keys, equal bytes. */
+  key: string
+  size: number
+  pages: PageRow[] | null
+  /** The whole source PDF in one buffer that owns its memory (it is handed to a render worker). */
+  read(): Promise<Buffer>
+}
+
 export const MAX_TITLE_LENGTH = 1024
 const BULK_DELETE_MAX = 10_000
 
@@ -107,6 +119,8 @@ export interface DocumentService {
   bulkRemove(f: store.BulkFilter): Promise<{ deleted_count: number; skipped_count: number; total_matched: number }>
   openPdf(id: string, opts: { source: boolean; range?: ByteRange }): Promise<{ stream: Readable; size: number; sha256: string; title: string }>
   exists(id: string): Promise<boolean>
+  /** The source PDF's blob and pages, for rendering; 404 document_not_found. */
+  sourceBlob(id: string): Promise<SourceBlob>
   /** Finishes deletes interrupted by a crash. */
   sweep(): Promise<number>
 }
@@ -328,6 +342,16 @@ export function createDocumentService(deps: {
       return (await store.findDocument(db, id)) !== undefined
     },
 
+    async sourceBlob(id) {
+      const row = await get(id)
+      return {
+        key: row.blob_key,
+        size: row.byte_size,
+        pages: row.pages,
+        read: () => readWhole(blobs, row.blob_key, row.byte_size),
+      }
+    },
+
     async sweep() {
       const keys = await store.blobsBeingDeleted(db)
       for (const key of keys) await removeBlobBytes(key)
@@ -347,6 +371,20 @@ export function createDocumentService(deps: {
     })
     return rows.length > 0
   }
+}
+
+/** Reads a blob of known size into one buffer of its own (not a slice of Node's shared pool). */
+async function readWhole(blobs: BlobStore, key: string, size: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafeSlow(size)
+  let at = 0
+  for await (const chunk of await blobs.get(key)) {
+    const c = chunk as Buffer
+    if (at + c.length > size) throw new Error('blob is larger than recorded')
+    c.copy(out, at)
+    at += c.length
+  }
+  if (at !== size) throw new Error('blob is shorter than recorded')
+  return out
 }
 
 function summary(r: DocumentRow): DocumentSummary {
