@@ -75,7 +75,7 @@ export class PdfiumEngine {
     const wasm = capWasmMemory(readFileSync(require.resolve('@hyzyla/pdfium/pdfium.wasm')), memoryBytes)
     let engine: PdfiumEngine | undefined
     const note = (text: string) => {
-      if (engine && engine.messages.length < 20) engine.messages.push(String(text).slice(0, 200))
+      if (engine && engine.messages.length < 50) engine.messages.push(String(text).slice(0, 200))
     }
     const m = (await PDFiumModule({
       // The copy must own its buffer: emscripten hands it to WebAssembly.instantiate.
@@ -96,6 +96,7 @@ export class PdfiumEngine {
 
   open(bytes: Uint8Array): OpenDocument {
     const m = this.m
+    if (bytes.length === 0) throw new EngineFailure('unreadable', 'the document is empty')
     const ptr = m.wasmExports.malloc(bytes.length)
     if (ptr === 0) throw new EngineFailure('too_large', 'the document does not fit the render worker memory')
     m.HEAPU8.set(bytes, ptr)

@@ -23,6 +23,7 @@ export interface PoolOptions {
 export interface PoolTask {
   /** Identifies the document's bytes (the blob key): equal keys, equal bytes. */
   docKey: string
+  /** A fresh buffer on each call: the pool transfers it to a worker, which detaches it here. */
   loadBytes(): Promise<Uint8Array>
   job: Job
 }

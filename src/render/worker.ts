@@ -43,8 +43,9 @@ function openDocument(key: string, bytes: Uint8Array | undefined): OpenDocument 
   return doc
 }
 
-function classify(e: unknown): RenderFailure {
-  return engine.messages.some((m) => /enlarge memory|out of memory|OOM/i.test(m)) ? 'memory_limit' : 'engine_error'
+/** Emscripten reports a refused `memory.grow` ("Failed to grow the heap…") before PDFium aborts. */
+function classify(): RenderFailure {
+  return engine.messages.some((m) => /grow (the )?heap|enlarge memory|out of memory/i.test(m)) ? 'memory_limit' : 'engine_error'
 }
 
 port.on('message', (msg: JobMessage) => {
@@ -72,8 +73,8 @@ port.on('message', (msg: JobMessage) => {
       return
     }
     // A WebAssembly trap or abort: the engine's state is undefined from here on.
-    const message = engine.messages.find((m) => m.startsWith('Aborted')) ?? (e instanceof Error ? e.message : String(e))
-    post({ type: 'fatal', id: msg.id, reason: classify(e), message: message.slice(0, 200) })
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    post({ type: 'fatal', id: msg.id, reason: classify(), message: message.slice(0, 200) })
   }
 })
 
