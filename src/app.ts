@@ -85,7 +85,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
-    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log)
+    // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
+    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
     await renderCache.init()
     const render = createRenderService({
       documents,

@@ -21,6 +21,7 @@ import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo } from '../pd
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store.js'
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { newDocumentId, parseDocumentId } from './ids.js'
+import { SourceCache } from './source-cache.js'
 import * as store from './store.js'
 import type { DocumentRow, PageRow } from './store.js'
 
@@ -106,6 +107,8 @@ export interface SourceBlob {
 
 export const MAX_TITLE_LENGTH = 1024
 const BULK_DELETE_MAX = 10_000
+/** How long another node's overwrite or delete may go unseen by this node's page routes. */
+const SOURCE_CACHE_TTL_MS = 1000
 
 export interface DocumentService {
   stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
@@ -135,6 +138,7 @@ export function createDocumentService(deps: {
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
+  const sources = new SourceCache<SourceBlob>(SOURCE_CACHE_TTL_MS, 10_000)
 
   async function get(id: string): Promise<DocumentRow> {
     const row = await store.findDocument(db, id)
@@ -221,6 +225,7 @@ export function createDocumentService(deps: {
         if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
         throw e
       })
+      sources.invalidate(id) // an overwrite changes the bytes behind the id
       if (released) await removeBlobBytes(released)
       return {
         document_id: id,
@@ -304,6 +309,7 @@ export function createDocumentService(deps: {
         if (key === undefined) throw new FolioError('document_not_found')
         return (await store.releaseBlob(tx, key)) ? key : undefined
       })
+      sources.invalidate(id)
       if (released) await removeBlobBytes(released)
     },
 
@@ -342,14 +348,20 @@ export function createDocumentService(deps: {
       return (await store.findDocument(db, id)) !== undefined
     },
 
-    async sourceBlob(id) {
-      const row = await get(id)
-      return {
-        key: row.blob_key,
-        size: row.byte_size,
-        pages: row.pages,
-        read: () => readWhole(blobs, row.blob_key, row.byte_size),
-      }
+    sourceBlob(id) {
+      return sources.get(id, async () => {
+        const row = await get(id)
+        return {
+          key: row.blob_key,
+          size: row.byte_size,
+          pages: row.pages,
+          read: () => readWhole(blobs, row.blob_key, row.byte_size).catch((e: unknown) => {
+            // Deleted by another node since the row was read (source-cache.ts): gone, not a fault.
+            if (e instanceof BlobNotFoundError) throw new FolioError('document_not_found', {}, { cause: e })
+            throw e
+          }),
+        }
+      })
     },
 
     async sweep() {

@@ -8,6 +8,9 @@
  *
  * Writes are a temp file + rename, so a reader sees a whole file or none; a file evicted while
  * being read stays readable through its open handle.
+ *
+ * The most recently used small entries are also kept in memory (`memoryBytes`), so a hot page
+ * is answered without a file read (bench/render, cached throughput).
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
@@ -38,8 +41,15 @@ export function cacheKey(parts: readonly unknown[]): string {
 export class RenderCache {
   private readonly entries = new Map<string, Entry>() // insertion order = least recently used first
   private total = 0
+  private readonly hot = new Map<string, Buffer>() // same order rule
+  private hotTotal = 0
 
-  constructor(private readonly dir: string, private readonly maxBytes: number, private readonly log: Logger) {}
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly log: Logger,
+    private readonly memoryBytes = 0,
+  ) {}
 
   get enabled(): boolean {
     return this.maxBytes > 0
@@ -84,6 +94,14 @@ export class RenderCache {
   async get(key: string): Promise<CacheHit | undefined> {
     const entry = this.entries.get(key)
     if (!entry) return undefined
+    const hot = this.hot.get(key)
+    if (hot) {
+      this.hot.delete(key)
+      this.hot.set(key, hot)
+      this.entries.delete(key)
+      this.entries.set(key, entry)
+      return { size: hot.length, body: hot }
+    }
     let fh
     try {
       fh = await open(entry.file, 'r')
@@ -100,9 +118,23 @@ export class RenderCache {
     }
     if (entry.size > STREAM_ABOVE) return { size: entry.size, body: fh.createReadStream({ autoClose: true }) }
     try {
-      return { size: entry.size, body: await fh.readFile() }
+      const body = await fh.readFile()
+      this.keepHot(key, body)
+      return { size: entry.size, body }
     } finally {
       await fh.close()
+    }
+  }
+
+  /** Entries up to an eighth of the memory budget, so one large image cannot flush the rest. */
+  private keepHot(key: string, bytes: Buffer): void {
+    if (bytes.length > this.memoryBytes / 8 || this.hot.has(key)) return
+    this.hot.set(key, bytes)
+    this.hotTotal += bytes.length
+    for (const [k, b] of this.hot) {
+      if (this.hotTotal <= this.memoryBytes) break
+      this.hot.delete(k)
+      this.hotTotal -= b.length
     }
   }
 
@@ -124,6 +156,7 @@ export class RenderCache {
     if (this.entries.has(key)) return // a concurrent put of the same bytes won
     this.entries.set(key, { file, size: bytes.length, touched: Date.now() })
     this.total += bytes.length
+    this.keepHot(key, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes))
     await this.evict()
   }
 
@@ -132,6 +165,11 @@ export class RenderCache {
     if (!entry) return
     this.entries.delete(key)
     this.total -= entry.size
+    const hot = this.hot.get(key)
+    if (hot) {
+      this.hot.delete(key)
+      this.hotTotal -= hot.length
+    }
   }
 
   private async evict(): Promise<void> {

@@ -162,6 +162,23 @@ for (const db of dbKinds()) {
       assert.equal(turned.body.data.textLines[0].contents, 'Turned page')
     })
 
+    test('after an overwrite the page shows the new file, and after a delete it is 404 at once', async () => {
+      const id = `doc-${db}-overwritten`
+      const put = (pdf: Buffer) => request(`${f.url}/api/documents?document_id=${id}&overwrite_existing_document=true`, {
+        method: 'POST', headers: { ...authHeader(), 'content-type': 'application/pdf' }, body: pdf,
+      })
+      assert.equal((await put(makePdf({ pages: [{ width: 612, height: 792 }] }))).status, 200)
+      const before = await getBytes(image(id, 0, '?width=100'))
+      assert.equal((await inspect(before.bytes)).height, 129)
+      assert.equal((await put(makePdf({ pages: [{ width: 792, height: 612 }] }))).status, 200)
+      const after = await getBytes(image(id, 0, '?width=100'))
+      assert.equal((await inspect(after.bytes)).height, 77, 'the new, landscape page')
+      assert.notEqual(after.headers.get('etag'), before.headers.get('etag'))
+      assert.equal((await request(`${f.url}/api/documents/${id}`, { method: 'DELETE', headers: authHeader() })).status, 200)
+      assertError(await request(image(id, 0, '?width=100'), { headers: authHeader() }), 404, 'document_not_found')
+      assertError(await request(`${f.url}/api/documents/${id}/pages/0/text`, { headers: authHeader() }), 404, 'document_not_found')
+    })
+
     test('the server keeps answering other requests while a page renders', async () => {
       const bomb = hostileCorpus().find((c) => c.name === 'flate-bomb')!
       const id = (await upload(f, bomb.pdf)).id!
