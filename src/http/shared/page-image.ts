@@ -5,6 +5,8 @@
  *
  *   app.get('/d/:documentId/pages/:pageIndex/image', { schema: pageImageSchema('…') },
  *     async (req, reply) => sendPageImage(req, reply, deps, grant.documentId))
+ *   // the cover (spec §7): page 0, its own query schema (adds `jwt`)
+ *   async (req, reply) => sendPageImage(req, reply, deps, grant.documentId, 0)
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { pathDocumentId } from '../../documents/ids.js'
@@ -46,7 +48,7 @@ export const pageImageQuerySchema = {
 } as const
 
 /** A route schema for the page image; `operationId` is Document Engine's on /api. */
-export function pageImageSchema(operationId: string, extra: { querystring?: object } = {}) {
+export function pageImageSchema(operationId: string, extra: { querystring?: object; params?: object } = {}) {
   return {
     operationId,
     summary: 'Render a page as PNG, JPEG or WebP',
@@ -55,7 +57,7 @@ export function pageImageSchema(operationId: string, extra: { querystring?: obje
       'Format from `?format=`, else from `Accept` (image/png, image/jpeg, image/webp), else PNG. ' +
       'Served with a strong ETag and `Cache-Control: private, no-cache`: send `If-None-Match` to revalidate.',
     tags: TAGS,
-    params: pageParamsSchema,
+    params: extra.params ?? pageParamsSchema,
     querystring: extra.querystring ?? pageImageQuerySchema,
     response: {
       200: { description: 'the image (image/png, image/jpeg or image/webp)', type: 'string', format: 'binary' },
@@ -159,9 +161,15 @@ function send(reply: FastifyReply, r: Rendered): FastifyReply {
   return reply.send(r.body)
 }
 
-export async function sendPageImage(req: FastifyRequest, reply: FastifyReply, deps: PageRouteDeps, documentId: string): Promise<FastifyReply> {
+/** `pageIndex` defaults to the route's `:pageIndex` (the cover passes 0). */
+export async function sendPageImage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: PageRouteDeps,
+  documentId: string,
+  pageIndex = (req.params as { pageIndex: number }).pageIndex,
+): Promise<FastifyReply> {
   const q = req.query as PageImageQuery
-  const { pageIndex } = req.params as { pageIndex: number }
   if ((q.width === undefined) === (q.height === undefined)) {
     throw new FolioError('bad_request', { field: 'querystring' }, { message: 'Give exactly one of width and height' })
   }
