@@ -9,6 +9,10 @@
 import sharp from 'sharp'
 import type { RawImage } from './protocol.js'
 
+// libvips' operation cache helps pipelines that reread the same input; every input here is a
+// fresh bitmap, so the cache would only hold memory.
+sharp.cache(false)
+
 export const IMAGE_FORMATS = ['png', 'jpeg', 'webp'] as const
 export type ImageFormat = (typeof IMAGE_FORMATS)[number]
 

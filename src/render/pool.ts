@@ -108,7 +108,7 @@ export class RenderPool {
           break
         }
       }
-      chosen ??= { slot: idle.find((s) => !this.slots.some((o) => o !== s && o.open.has(this.queue[0]!.task.docKey))) ?? idle[0]!, index: 0 }
+      chosen ??= { slot: idle[0]!, index: 0 }
       const [pending] = this.queue.splice(chosen.index, 1)
       void this.dispatch(chosen.slot, pending!)
     }
