@@ -3,6 +3,7 @@
  * not yet listening. main.ts and the tests share it. Services get only what they use.
  */
 import { mkdir, readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
@@ -18,6 +19,9 @@ import { createHttpServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
 import { createAddressPolicy } from './net/address-policy.js'
 import type { Connector, Resolver } from './net/ssrf-guard.js'
+import { RenderCache } from './render/cache.js'
+import { RenderPool } from './render/pool.js'
+import { createRenderService } from './render/service.js'
 import { createSecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { FilesystemBlobStore } from './storage/filesystem.js'
@@ -98,12 +102,31 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
+    // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
+    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
+    await renderCache.init()
+    const render = createRenderService({
+      documents,
+      pool: new RenderPool({
+        workers: config.render.workers ?? availableParallelism(),
+        queueMax: config.render.queueMax,
+        timeoutMs: config.render.timeoutMs,
+        memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+        log,
+      }),
+      cache: renderCache,
+      maxPixels: config.render.maxPixels,
+      annotations: undefined, // TODO(#5): the annotation service's overlay source
+      log,
+    })
+
     const http = await createHttpServer(config, {
       log,
       version,
       config,
       apiTokens,
       documents,
+      render,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
@@ -122,6 +145,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         if (closed) return
         closed = true
         await http.close() // waits for in-flight requests
+        await render.close()
         await db.close()
       },
     }

@@ -38,6 +38,12 @@ export const DEFAULTS = {
   SERVER_REQUEST_TIMEOUT: 60_000, // ms
   LOG_LEVEL: 'info',
   MAX_UPLOAD_SIZE_BYTES: 104_857_600, // bytes (100 MiB)
+  // Page rendering (issue #6). RENDER_WORKERS has no fixed default: unset → the number of cores.
+  RENDER_TIMEOUT_MS: 20_000, // ms one render or text extraction may run in a worker
+  RENDER_QUEUE_MAX: 64, // renders waiting for a worker; more → 429
+  RENDER_MAX_PIXELS: 40_000_000, // width × height of one image (a 5000 px wide A4 page is 35 M)
+  RENDER_WORKER_MEMORY_MB: 1024, // MiB of engine (WebAssembly) memory per worker
+  RENDER_CACHE_MAX_BYTES: 1_073_741_824, // bytes of rendered pages on disk (1 GiB); 0 = no cache
 } as const
 
 export interface PostgresConfig {
@@ -94,6 +100,15 @@ export interface Config {
   /** undefined → any origin */
   allowedOrigins?: string[]
   maxUploadBytes: number
+  render: {
+    /** undefined → the number of cores (decided by app.ts, which may ask the OS). */
+    workers?: number
+    timeoutMs: number
+    queueMax: number
+    maxPixels: number
+    workerMemoryMb: number
+    cacheMaxBytes: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -292,8 +307,20 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
     logLevel: r.oneOf('LOG_LEVEL', DEFAULTS.LOG_LEVEL, LOG_LEVELS),
     allowedOrigins,
     maxUploadBytes: r.int('MAX_UPLOAD_SIZE_BYTES', DEFAULTS.MAX_UPLOAD_SIZE_BYTES, 1, Number.MAX_SAFE_INTEGER),
+    render: {
+      workers: r.raw('RENDER_WORKERS') === undefined ? undefined : r.int('RENDER_WORKERS', 1, 1, 256),
+      timeoutMs: r.int('RENDER_TIMEOUT_MS', DEFAULTS.RENDER_TIMEOUT_MS, 100, 600_000),
+      queueMax: r.int('RENDER_QUEUE_MAX', DEFAULTS.RENDER_QUEUE_MAX, 1, 100_000),
+      maxPixels: r.int('RENDER_MAX_PIXELS', DEFAULTS.RENDER_MAX_PIXELS, 1, 400_000_000),
+      // 2048: the engine's own ceiling (wasm32 build with a 2 GiB heap maximum).
+      workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
+      cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    },
   }
 
+  if (config.render.maxPixels * 3 > (config.render.workerMemoryMb * 1024 * 1024) / 2) {
+    r.problem(`RENDER_MAX_PIXELS: ${config.render.maxPixels} pixels need more than half of RENDER_WORKER_MEMORY_MB (${config.render.workerMemoryMb}) for one bitmap; lower it or raise RENDER_WORKER_MEMORY_MB`)
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return deepFreeze(config)
 }

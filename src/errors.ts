@@ -11,6 +11,7 @@ export const ERRORS = {
   invalid_cursor: { status: 400, message: 'The cursor is not one this server issued' },
   missing_filter: { status: 400, message: 'Bulk delete needs at least one filter' },
   empty_body: { status: 400, message: 'The request body is empty' },
+  image_too_large: { status: 400, message: 'The requested image has more pixels than RENDER_MAX_PIXELS allows' },
   // 401 / 403: credentials
   unauthorized: { status: 401, message: 'Missing or invalid API token' },
   forbidden: { status: 403, message: 'The credential does not grant this' },
@@ -21,6 +22,7 @@ export const ERRORS = {
   // 404 / 405 / 409
   not_found: { status: 404, message: 'No such route' },
   document_not_found: { status: 404, message: 'No such document' },
+  page_not_found: { status: 404, message: 'The document has no page with this index' },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route' },
   document_exists: {
     status: 409,
@@ -39,8 +41,10 @@ export const ERRORS = {
   hash_mismatch: { status: 422, message: 'The fetched document does not have the given sha256' },
   remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
   remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
+  render_failed: { status: 422, message: 'The page could not be rendered' },
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
+  render_queue_full: { status: 429, message: 'Too many pages are waiting to be rendered; retry shortly' },
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The service is not ready' },

@@ -22,8 +22,11 @@ import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/bl
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { newDocumentId, parseDocumentId } from './ids.js'
 import type { RemoteFetcher } from './remote.js'
+import { SourceCache } from './source-cache.js'
 import * as store from './store.js'
 import type { DocumentRow, PageRow } from './store.js'
+
+export type { PageRow }
 
 export interface DocumentSummary {
   id: string
@@ -103,8 +106,20 @@ export interface UrlCreate {
   sha256?: string
 }
 
+/** What the renderer needs of a document (issue #6): its source bytes and page facts. */
+export interface SourceBlob {
+  /** The blob key (sha256 of the bytes): equal keys, equal bytes. */
+  key: string
+  size: number
+  pages: PageRow[] | null
+  /** The whole source PDF in one buffer that owns its memory (it is handed to a render worker). */
+  read(): Promise<Buffer>
+}
+
 export const MAX_TITLE_LENGTH = 1024
 const BULK_DELETE_MAX = 10_000
+/** How long another node's overwrite or delete may go unseen by this node's page routes. */
+const SOURCE_CACHE_TTL_MS = 1000
 
 export interface DocumentService {
   stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
@@ -120,6 +135,8 @@ export interface DocumentService {
   bulkRemove(f: store.BulkFilter): Promise<{ deleted_count: number; skipped_count: number; total_matched: number }>
   openPdf(id: string, opts: { source: boolean; range?: ByteRange }): Promise<{ stream: Readable; size: number; sha256: string; title: string }>
   exists(id: string): Promise<boolean>
+  /** The source PDF's blob and pages, for rendering; 404 document_not_found. */
+  sourceBlob(id: string): Promise<SourceBlob>
   /** Finishes deletes interrupted by a crash. */
   sweep(): Promise<number>
 }
@@ -136,6 +153,7 @@ export function createDocumentService(deps: {
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
+  const sources = new SourceCache<SourceBlob>(SOURCE_CACHE_TTL_MS, 10_000)
 
   async function get(id: string): Promise<DocumentRow> {
     const row = await store.findDocument(db, id)
@@ -225,6 +243,7 @@ export function createDocumentService(deps: {
         if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
         throw e
       })
+      sources.invalidate(id) // an overwrite changes the bytes behind the id
       if (released) await removeBlobBytes(released)
       return {
         document_id: id,
@@ -335,6 +354,7 @@ export function createDocumentService(deps: {
         if (key === undefined) throw new FolioError('document_not_found')
         return (await store.releaseBlob(tx, key)) ? key : undefined
       })
+      sources.invalidate(id)
       if (released) await removeBlobBytes(released)
     },
 
@@ -373,6 +393,22 @@ export function createDocumentService(deps: {
       return (await store.findDocument(db, id)) !== undefined
     },
 
+    sourceBlob(id) {
+      return sources.get(id, async () => {
+        const row = await get(id)
+        return {
+          key: row.blob_key,
+          size: row.byte_size,
+          pages: row.pages,
+          read: () => readWhole(blobs, row.blob_key, row.byte_size).catch((e: unknown) => {
+            // Deleted by another node since the row was read (source-cache.ts): gone, not a fault.
+            if (e instanceof BlobNotFoundError) throw new FolioError('document_not_found', {}, { cause: e })
+            throw e
+          }),
+        }
+      })
+    },
+
     async sweep() {
       const keys = await store.blobsBeingDeleted(db)
       for (const key of keys) await removeBlobBytes(key)
@@ -392,6 +428,20 @@ export function createDocumentService(deps: {
     })
     return rows.length > 0
   }
+}
+
+/** Reads a blob of known size into one buffer of its own (not a slice of Node's shared pool). */
+async function readWhole(blobs: BlobStore, key: string, size: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafeSlow(size)
+  let at = 0
+  for await (const chunk of await blobs.get(key)) {
+    const c = chunk as Buffer
+    if (at + c.length > size) throw new Error('blob is larger than recorded')
+    c.copy(out, at)
+    at += c.length
+  }
+  if (at !== size) throw new Error('blob is shorter than recorded')
+  return out
 }
 
 function summary(r: DocumentRow): DocumentSummary {

@@ -34,6 +34,8 @@ for (const db of dbKinds()) {
       assert.equal(ops.get('fetch-document-properties'), 'GET /api/documents/{documentId}/properties')
       assert.equal(ops.get('delete-document'), 'DELETE /api/documents/{documentId}')
       assert.equal(ops.get('download-document-pdf'), 'GET /api/documents/{documentId}/pdf')
+      assert.equal(ops.get('render-document-page'), 'GET /api/documents/{documentId}/pages/{pageIndex}/image')
+      assert.equal(ops.get('get-document-page-text'), 'GET /api/documents/{documentId}/pages/{pageIndex}/text')
       assert.ok(!('/api/openapi.json' in res.body.paths), 'the document does not list itself')
     })
 
