@@ -7,12 +7,15 @@ import { parseApiTokenHeader, type ApiTokenVerifier } from '../../auth/api-token
 import { FolioError } from '../../errors.js'
 import type { Config } from '../../config.js'
 import type { DocumentService } from '../../documents/service.js'
+import type { JwtVerifier } from '../../auth/jwt.js'
 import { documentRoutes } from './documents.js'
+import { jwtValidateRoutes } from './jwt-validate.js'
 
 export interface ApiDeps {
   config: Config
   apiTokens: ApiTokenVerifier
   documents: DocumentService
+  jwt: JwtVerifier
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -21,4 +24,5 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
     if (token === undefined || !deps.apiTokens.verify(token)) throw new FolioError('unauthorized')
   })
   await app.register(documentRoutes, deps)
+  await app.register(jwtValidateRoutes, deps)
 }
