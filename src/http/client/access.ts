@@ -39,7 +39,7 @@ export interface Mount {
 export const INTERNAL_MOUNT: Mount = { documentPrefix: '/d', operationPrefix: 'internal', tag: 'Viewer (internal API)' }
 export const CLIENT_MOUNT: Mount = { documentPrefix: '', operationPrefix: 'client', tag: 'Client API' }
 
-const BEARER_RE = /^Bearer +([^\s,]+) *$/i
+const BEARER_RE = /^Bearer +(\S+) *$/i
 
 /** The JWT of a request: `Authorization: Bearer <jwt>`, or `?jwt=` where the route allows it. */
 export function presentedToken(req: FastifyRequest): string | undefined {
