@@ -144,6 +144,16 @@ for (const db of dbKinds()) {
       }
     })
 
+    test('the OpenAPI document lists both mounts with their own operation ids and the JWT scheme', async () => {
+      const doc = (await request(`${f.url}/api/openapi.json`)).body
+      const op = (path: string) => doc.paths[path]?.get
+      assert.equal(op('/documents/{documentId}/document_info')?.operationId, 'client-fetch-document-info')
+      assert.equal(op('/i/d/{documentId}/document_info')?.operationId, 'internal-fetch-document-info')
+      assert.equal(op('/documents/{documentId}/pdf')?.operationId, 'client-download-document-pdf')
+      assert.deepEqual(op('/documents/{documentId}/pdf')?.security, [{ ClientJwt: [] }])
+      assert.equal(doc.paths['/api/jwt/validate']?.post?.operationId, 'validate-jwt')
+    })
+
     test('no log line contains a token or a signature', () => {
       assert.ok(f.logs.length > 20)
       assertNoTokenInLogs(f.logs)
