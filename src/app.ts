@@ -8,6 +8,10 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { createApiTokenVerifier } from './auth/api-token.js'
+import { createJwtVerifier } from './auth/jwt.js'
+import { noRevocations } from './auth/keys.js'
+import { createOriginPolicy } from './auth/origin.js'
+import { createStaticKeyRing } from './auth/static-key-ring.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
@@ -99,6 +103,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       })
       : undefined
     const documents = createDocumentService({ db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now })
+    // TODO(#4): the key ring backed by the `jwt` secrets and the revocation index replace these two.
+    const keyRing = createStaticKeyRing(config.jwt)
+    const jwt = createJwtVerifier({ keyRing, revocations: noRevocations, policy: config.jwt, now: opts.now })
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
@@ -125,6 +132,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       version,
       config,
       apiTokens,
+      jwt,
+      origins: createOriginPolicy(config.allowedOrigins),
       documents,
       render,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],

@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path'
 import { isValidCidr } from './net/address-policy.js'
+import { algorithmProblem, deriveAlgorithm, parsePublicKeyPem } from './auth/key-fit.js'
 
 export const JWT_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
@@ -248,8 +249,16 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
   }
   // A PEM in an environment variable often arrives with literal "\n" sequences.
   const publicKey = r.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n')
-  if (publicKey !== undefined && !/-----BEGIN (RSA )?PUBLIC KEY-----/.test(publicKey)) {
-    r.problem('JWT_PUBLIC_KEY: is not a PEM public key (expected -----BEGIN PUBLIC KEY-----)')
+  if (publicKey !== undefined) {
+    try {
+      const key = parsePublicKeyPem(publicKey)
+      // spec §4: without JWT_ALGORITHM the key decides (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA...).
+      if (algorithmRaw === undefined) algorithm = deriveAlgorithm(key) ?? algorithm
+      const misfit = algorithmRaw === undefined || algorithmRaw === algorithm ? algorithmProblem(key, algorithm) : undefined
+      if (misfit) r.problem(`JWT_PUBLIC_KEY: does not fit JWT_ALGORITHM=${algorithm}: ${misfit}`)
+    } catch (e) {
+      r.problem(`JWT_PUBLIC_KEY: ${(e as Error).message}`)
+    }
   }
 
   const username = r.str('DASHBOARD_USERNAME')

@@ -14,7 +14,9 @@ export const ERRORS = {
   image_too_large: { status: 400, message: 'The requested image has more pixels than RENDER_MAX_PIXELS allows' },
   // 401 / 403: credentials
   unauthorized: { status: 401, message: 'Missing or invalid API token' },
+  invalid_token: { status: 401, message: 'The token was refused' },
   forbidden: { status: 403, message: 'The credential does not grant this' },
+  origin_not_allowed: { status: 403, message: 'This Origin is not in ALLOWED_ORIGINS' },
   remote_documents_disabled: {
     status: 403,
     message: 'Creating documents from a URL is disabled (ALLOW_REMOTE_DOCUMENTS=false)',

@@ -10,6 +10,7 @@ import type { Config } from '../config.js'
 import { FolioError } from '../errors.js'
 import { redactUrl, type Logger } from '../log.js'
 import { apiSurface, type ApiDeps } from './api/index.js'
+import { CLIENT_MOUNT, clientSurface, INTERNAL_MOUNT, type ClientDeps } from './client/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
@@ -19,7 +20,7 @@ import { validatorCompiler } from './validation.js'
 /** JSON bodies (annotations, secrets...) are small; file uploads stream past this limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024
 
-export interface HttpDeps extends ApiDeps, HealthDeps {
+export interface HttpDeps extends ApiDeps, ClientDeps, HealthDeps {
   log: Logger
   version: string
 }
@@ -66,7 +67,9 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
       throw new FolioError('not_found')
     })
   }, { prefix: '/api' })
-  // /i, /documents (JWT, issue #3) and /dashboard (issue #7) are mounted here as they land;
-  // until then every path under them is 404, like any unknown path.
+  // The client surfaces (JWT, spec §7): one implementation, two mounts, the same rights.
+  await app.register(clientSurface(INTERNAL_MOUNT, deps), { prefix: '/i' })
+  await app.register(clientSurface(CLIENT_MOUNT, deps), { prefix: '/documents' })
+  // /dashboard (issue #7) is mounted here when it lands; until then its paths are 404.
   return app
 }

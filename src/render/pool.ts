@@ -92,7 +92,8 @@ export class RenderPool {
   async close(): Promise<void> {
     this.closed = true
     for (const p of this.queue.splice(0)) p.reject(new FolioError('service_unavailable'))
-    await Promise.all(this.slots.map((s) => this.remove(s, new FolioError('service_unavailable'), false)))
+    // A copy: remove() splices this.slots synchronously, which would make map skip every other slot.
+    await Promise.all([...this.slots].map((s) => this.remove(s, new FolioError('service_unavailable'), false)))
   }
 
   private pump(): void {

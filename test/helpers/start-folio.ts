@@ -15,6 +15,7 @@ import postgres from 'postgres'
 import { type AppOptions, buildApp, type FolioApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { ENV_PG_TEMPLATE, ENV_PG_URL, ENV_PGLITE_TEMPLATE, ENV_TMP, withDatabase } from './global-setup.js'
+import { assertNoTokenInLogs } from './jwt.js'
 
 export type DbKind = 'pglite' | 'postgres'
 
@@ -128,14 +129,21 @@ export async function startFolio(opts: StartOptions = {}): Promise<TestFolio> {
     app,
     storage,
     logs,
-    close: () => app.close(),
+    // Every test server's logs are scanned for every JWT the tests made (issue #3: no token or
+    // signature in any log line), whichever test file started it.
+    async close() {
+      await app.close()
+      assertNoTokenInLogs(logs)
+    },
     async restart() {
       await app.close()
+      assertNoTokenInLogs(logs)
       return startFolio({ ...opts, storage })
     },
     async destroy() {
       await app.close()
       await storage.drop()
+      assertNoTokenInLogs(logs)
     },
   }
   return t

@@ -49,9 +49,11 @@ for (const db of dbKinds()) {
     })
 
     test('unknown paths are 404 not_found in the JSON error format; /dashboard is off', async () => {
-      for (const path of ['/nope', '/dashboard', '/dashboard/secrets', '/i/d/x/document_info']) {
+      for (const path of ['/nope', '/dashboard', '/dashboard/secrets']) {
         assertError(await request(`${f.url}${path}`), 404, 'not_found')
       }
+      // The client surfaces check the JWT first (issue #3), like /api checks its token.
+      assertError(await request(`${f.url}/i/d/x/document_info`), 401, 'invalid_token')
     })
   })
 }

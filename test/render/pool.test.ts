@@ -50,6 +50,14 @@ describe('render pool', () => {
     await Promise.all(pools.map((p) => p.close()))
   })
 
+  test('close() terminates every worker, not every other one', async () => {
+    const pool = make({ workers: 3 })
+    await Promise.all([0, 1, 0, 1, 0, 1].map((i) => pool.run(task(`close-${i}`, valid, render(i, 100, 130)))))
+    assert.ok(pool.stats().workers >= 2, `several workers ran (${pool.stats().workers})`)
+    await pool.close()
+    assert.equal(pool.stats().workers, 0, 'no worker left behind to keep the process alive')
+  })
+
   test('a page renders to exactly the asked pixels, with ink where the text is', async () => {
     const pool = make()
     const img = (await pool.run(task('valid', valid, render(0, 306, 396)))) as RawImage

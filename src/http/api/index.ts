@@ -8,14 +8,17 @@ import { FolioError } from '../../errors.js'
 import type { Config } from '../../config.js'
 import type { DocumentService } from '../../documents/service.js'
 import type { RenderService } from '../../render/service.js'
+import type { JwtVerifier } from '../../auth/jwt.js'
 import { documentRoutes } from './documents.js'
 import { pageRoutes } from './pages.js'
+import { jwtValidateRoutes } from './jwt-validate.js'
 
 export interface ApiDeps {
   config: Config
   apiTokens: ApiTokenVerifier
   documents: DocumentService
   render: RenderService
+  jwt: JwtVerifier
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -25,4 +28,5 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
   })
   await app.register(documentRoutes, deps)
   await app.register(pageRoutes, deps)
+  await app.register(jwtValidateRoutes, deps)
 }
