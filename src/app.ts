@@ -6,6 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
+import { createAnnotationService, createUploadImport, type AnnotationService } from './annotations/service.js'
 import { createApiTokenVerifier } from './auth/api-token.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
@@ -31,6 +32,7 @@ export interface FolioApp {
   readonly http: FastifyInstance
   readonly db: Db
   readonly log: Logger
+  readonly annotations: AnnotationService
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
   listen(): Promise<string>
@@ -69,6 +71,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   await staging.init()
 
   const db = await openDatabase(config)
+  let stopAnnotations = async () => {}
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
@@ -77,7 +80,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const { generated } = await secrets.seedApiToken(config.apiAuthToken)
     const apiTokens = createApiTokenVerifier(() => secrets.apiTokenDigests())
 
-    const documents = createDocumentService({ db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, now: opts.now })
+    const documents = createDocumentService({
+      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, now: opts.now, onUpload: createUploadImport(),
+    })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now })
+    stopAnnotations = () => annotations.close()
+    await annotations.start()
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
@@ -87,6 +95,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       config,
       apiTokens,
       documents,
+      annotations,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
@@ -97,6 +106,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       http,
       db,
       log,
+      annotations,
       generatedApiToken: generated,
       async listen() {
         return http.listen({ port: config.port, host: config.host })
@@ -104,11 +114,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       async close() {
         if (closed) return
         closed = true
+        await annotations.close() // ends event streams, which would otherwise hold http.close()
         await http.close() // waits for in-flight requests
         await db.close()
       },
     }
   } catch (e) {
+    await stopAnnotations().catch(() => {})
     await db.close().catch(() => {})
     throw e
   }

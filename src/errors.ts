@@ -31,6 +31,24 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: 'Unsupported Content-Type' },
   range_not_satisfiable: { status: 416, message: 'The requested range is not satisfiable' },
   invalid_pdf: { status: 422, message: 'The file is not a PDF that can be read' },
+  // annotations and layers (issue #5)
+  invalid_layer_name: { status: 400, message: 'A layer name has at most 256 characters and no "*"' },
+  invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
+  annotation_not_found: { status: 404, message: 'No such annotation' },
+  layer_not_found: { status: 404, message: 'No such layer' },
+  annotation_exists: { status: 409, message: 'An annotation with this id exists in this layer' },
+  annotation_version_conflict: {
+    status: 409,
+    message: 'The annotation changed since the version this update is based on',
+  },
+  layer_exists: { status: 409, message: 'A layer with this name exists' },
+  invalid_annotation: { status: 422, message: 'The annotation is not valid Instant JSON' },
+  too_many_annotations: { status: 422, message: 'Too many annotations in one request' },
+  invalid_instant_json: { status: 422, message: 'The body is not an Instant JSON document' },
+  pdf_encrypted: {
+    status: 422,
+    message: 'Annotations cannot be written into an encrypted PDF; download the original with ?source=true',
+  },
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
   request_timeout: { status: 408, message: 'The request took too long' },

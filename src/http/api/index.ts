@@ -7,12 +7,16 @@ import { parseApiTokenHeader, type ApiTokenVerifier } from '../../auth/api-token
 import { FolioError } from '../../errors.js'
 import type { Config } from '../../config.js'
 import type { DocumentService } from '../../documents/service.js'
+import type { AnnotationService } from '../../annotations/service.js'
+import { annotationRoutes } from './annotations.js'
 import { documentRoutes } from './documents.js'
+import { layerRoutes } from './layers.js'
 
 export interface ApiDeps {
   config: Config
   apiTokens: ApiTokenVerifier
   documents: DocumentService
+  annotations: AnnotationService
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -21,4 +25,6 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
     if (token === undefined || !deps.apiTokens.verify(token)) throw new FolioError('unauthorized')
   })
   await app.register(documentRoutes, deps)
+  await app.register(annotationRoutes, deps)
+  await app.register(layerRoutes, deps)
 }
