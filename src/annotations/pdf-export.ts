@@ -122,7 +122,8 @@ export async function buildExport(structure: PdfStructure, items: ExportItem[], 
         ap = update.allocate()
         update.stream(ap, `/Type/XObject/Subtype/Form/BBox${rectText(parts.rect)}/Resources<<${parts.appearance.resources}>>`, parts.appearance.ops)
       }
-      if (opts.flatten) {
+      // Flattening burns what is drawn; links are behaviour, not ink, and stay annotations.
+      if (opts.flatten && item.content.type !== 'pspdfkit/link') {
         const hidden = Array.isArray(item.content.flags) && (item.content.flags as string[]).some((f) => f === 'hidden' || f === 'noView')
         if (ap !== undefined && !hidden) draws.push({ name: '', ref: `${ap} 0 R` })
         continue

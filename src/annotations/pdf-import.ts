@@ -224,8 +224,13 @@ async function linkAction(ctx: ImportContext, dict: PdfDict): Promise<Record<str
     if (s !== 'GoTo') return undefined
     dest = await ctx.structure.resolve(a.get('D'))
   } else dest = await ctx.structure.resolve(dict.get('Dest'))
-  // Explicit destinations only ([page /Fit …]); named ones need the name tree, and are kept as they are.
+  // Only destinations an Instant JSON goTo says exactly: a page, shown whole ([page /Fit], or
+  // /XYZ without position or zoom). A link to a position on the page, or a named destination,
+  // would lose its target if re-written, so it is left in the file as it is.
   if (!Array.isArray(dest) || !(dest[0] instanceof Ref)) return undefined
+  const view = nameOf(dest[1] as PdfValue)
+  const exact = view === undefined || view === 'Fit' || (view === 'XYZ' && dest.slice(2).every((v) => v === null))
+  if (!exact) return undefined
   const pageIndex = ctx.pageIndexByNum.get(dest[0].num)
   return pageIndex === undefined ? undefined : { type: 'goTo', pageIndex }
 }

@@ -118,6 +118,22 @@ for (const db of dbKinds()) {
       assertError(await call(f, 'GET', '/documents/ev4/events?last_event_id=abc'), 400, 'invalid_event_id')
     })
 
+    test('replacing the document\'s file sends reset to every layer\'s viewers', async () => {
+      await upload(f, 'ev6')
+      const viewers = [await sse('/documents/ev6/events'), await sse('/documents/ev6/layers/x/events')]
+      await Promise.all(viewers.map((v) => v.waitFor(1)))
+      const res = await request(`${f.url}/api/documents?document_id=ev6&overwrite_existing_document=true`, {
+        method: 'POST',
+        headers: { ...authHeader(), 'content-type': 'application/pdf' },
+        body: makePdf({ pages: [{ text: 'replaced' }] }),
+      })
+      assert.equal(res.status, 200)
+      for (const v of viewers) {
+        await v.waitFor(2)
+        assert.equal(v.events[1]!.event, 'reset')
+      }
+    })
+
     test('closing the server ends open event streams', async () => {
       const g = await startFolio({ db })
       try {

@@ -258,6 +258,27 @@ for (const db of dbKinds()) {
       assert.equal(bad.body.error.path, '$.annotations[0].color')
     })
 
+    test('overwriting the file replaces its annotations and layers with the new file\'s', async () => {
+      const doc = await newDocument()
+      await call('POST', `/documents/${doc}/annotations`, { id: 'old', content: highlightAt(0, 10) })
+      await call('POST', `/documents/${doc}/layers/l/annotations`, { id: 'old-l', content: highlightAt(0, 10) })
+      const res = await request(`${f.url}/api/documents?document_id=${doc}&overwrite_existing_document=true`, {
+        method: 'POST',
+        headers: { ...authHeader(), 'content-type': 'application/pdf' },
+        body: makePdf({ pages: [{ text: 'new' }] }),
+      })
+      assert.equal(res.status, 200, res.text)
+      assert.equal(await rows(doc), 0)
+      assert.deepEqual((await call('GET', `/documents/${doc}/layers`)).body.data, [''])
+    })
+
+    test('an annotation write over 16 MiB is refused with 413 naming the limit', async () => {
+      const doc = await newDocument()
+      const res = await call('POST', `/documents/${doc}/annotations`, { content: highlightAt(0, 1), pad: 'x'.repeat(17 * 1024 * 1024) })
+      assertError(res, 413, 'payload_too_large')
+      assert.equal(res.body.error.limit, 16 * 1024 * 1024)
+    })
+
     test('an unknown document is 404 on every annotation route; the API token is required', async () => {
       for (const [method, path, body] of [
         ['GET', '/documents/nope/annotations'],
