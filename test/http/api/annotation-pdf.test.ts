@@ -15,18 +15,23 @@ import { authHeader, dbKinds, startFolio, type TestFolio } from '../../helpers/s
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const near = (a: number[], b: number[], eps = 0.01) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= eps)
 
-/** A one-page PDF holding native annotations: a highlight with its popup, a form widget, a file attachment. */
+/**
+ * A one-page PDF holding native annotations: a highlight with its popup, a form widget, a file
+ * attachment, a URI link, and a link to a position on the page (which Instant JSON cannot say).
+ */
 function pdfWithAnnotations(): Buffer {
   const b = new PdfBuilder('1.7')
   b.object(1, '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] >> >>')
   b.object(2, '<< /Type /Pages /Kids [4 0 R] /Count 1 >>')
   b.object(3, HELVETICA_FONT)
-  b.object(4, '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [6 0 R 7 0 R 8 0 R 9 0 R] >>')
+  b.object(4, '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [6 0 R 7 0 R 8 0 R 9 0 R 10 0 R 11 0 R] >>')
   b.stream(5, '', 'BT /F1 24 Tf 72 700 Td (Native annotations) Tj ET\n')
   b.object(6, '<< /Type /Annot /Subtype /Highlight /Rect [72 690 300 720] /QuadPoints [72 720 300 720 72 690 300 690] /C [0 1 0] /NM (native-hl) /T (Ann Author) /Contents (Native note) /Popup 9 0 R /P 4 0 R /F 4 >>')
   b.object(7, '<< /Type /Annot /Subtype /Widget /FT /Tx /T (field1) /Rect [72 600 300 620] /P 4 0 R /F 4 >>')
   b.object(8, '<< /Type /Annot /Subtype /FileAttachment /Rect [400 600 420 620] /FS << /Type /Filespec /F (a.txt) >> /P 4 0 R >>')
   b.object(9, '<< /Type /Annot /Subtype /Popup /Rect [320 690 500 760] /Parent 6 0 R /P 4 0 R >>')
+  b.object(10, '<< /Type /Annot /Subtype /Link /Rect [72 500 200 520] /NM (native-uri) /A << /S /URI /URI (https://example.org/) >> /Border [0 0 0] >>')
+  b.object(11, '<< /Type /Annot /Subtype /Link /Rect [72 450 200 470] /Dest [4 0 R /XYZ 72 300 2] /Border [0 0 0] >>')
   b.xrefTable('/Root 1 0 R')
   return b.toBuffer()
 }
@@ -176,29 +181,32 @@ for (const db of dbKinds()) {
     test('annotations in an uploaded PDF are imported; the export drops deleted ones and keeps widgets and other objects', async (t) => {
       if (!needPdfTools(t)) return
       const { id } = await upload(pdfWithAnnotations())
-      const list = (await call('GET', `/documents/${id}/annotations`)).body.data.annotations
-      assert.equal(list.length, 1)
-      assert.equal(list[0].id, 'native-hl')
+      const all = (await call('GET', `/documents/${id}/annotations`)).body.data.annotations
+      assert.deepEqual(all.map((a: { id: string }) => a.id).sort(), ['native-hl', 'native-uri'])
+      assert.deepEqual(all.find((a: { id: string }) => a.id === 'native-uri').content.action, { type: 'uri', uri: 'https://example.org/' })
+      const list = all.filter((a: { id: string }) => a.id === 'native-hl')
       assert.deepEqual(list[0].content.rects, [[72, 72, 228, 30]])
       assert.equal(list[0].content.color, '#00ff00')
       assert.equal(list[0].content.creatorName, 'Ann Author')
       assert.equal(list[0].content.note, 'Native note')
 
       const unchanged = qpdfJson((await download(`/documents/${id}/pdf`)).bytes).annotations(0)
-      assert.deepEqual(unchanged.map((a) => a['/Subtype']).sort(), ['/FileAttachment', '/Highlight', '/Widget'], 'the popup of a rewritten highlight goes with it')
+      assert.deepEqual(unchanged.map((a) => a['/Subtype']).sort(), ['/FileAttachment', '/Highlight', '/Link', '/Link', '/Widget'], 'the popup of a rewritten highlight goes with it')
+      const positioned = unchanged.find((a) => Array.isArray(a['/Dest']))!
+      assert.deepEqual(positioned['/Dest'], ['4 0 R', '/XYZ', 72, 300, 2], 'a link to a position is kept as it was')
 
       await call('DELETE', `/documents/${id}/annotations/native-hl`)
       const pdf = await download(`/documents/${id}/pdf`)
       qpdfCheck(pdf.bytes)
       const kept = qpdfJson(pdf.bytes).annotations(0).map((a) => a['/Subtype']).sort()
-      assert.deepEqual(kept, ['/FileAttachment', '/Widget'])
+      assert.deepEqual(kept, ['/FileAttachment', '/Link', '/Link', '/Widget'])
 
       // A new layer without a source starts from the PDF's own annotations (the base layer).
       await call('POST', `/documents/${id}/layers`, { name: 'fresh' })
       const fresh = (await call('GET', `/documents/${id}/layers/fresh/annotations`)).body.data.annotations
-      assert.deepEqual(fresh.map((a: { id: string }) => a.id), ['native-hl'])
+      assert.deepEqual(fresh.map((a: { id: string }) => a.id).sort(), ['native-hl', 'native-uri'])
       const layerPdf = qpdfJson((await download(`/documents/${id}/layers/fresh/pdf`)).bytes).annotations(0)
-      assert.deepEqual(layerPdf.map((a) => a['/Subtype']).sort(), ['/FileAttachment', '/Highlight', '/Widget'])
+      assert.deepEqual(layerPdf.map((a) => a['/Subtype']).sort(), ['/FileAttachment', '/Highlight', '/Link', '/Link', '/Widget'])
     })
 
     test('without annotations the download is the source; ETags change with the annotations; ranges work', async () => {
