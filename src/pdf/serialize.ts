@@ -8,7 +8,7 @@ import { Name, PdfString, Ref, type PdfValue } from './lexer.js'
 /** Numbers without exponents (§7.3.3), at most 4 decimals: 1/10000 pt is far below any device. */
 export function num(value: number): string {
   if (!Number.isFinite(value)) return '0'
-  if (Number.isInteger(value)) return String(value)
+  if (Number.isInteger(value)) return Math.abs(value) < 1e21 ? String(value) : BigInt(value).toString() // String(1e21) is '1e+21'
   const s = value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')
   return s === '-0' ? '0' : s
 }
