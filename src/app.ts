@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
+import { createAnnotationService, createUploadImport, type AnnotationService } from './annotations/service.js'
 import { createApiTokenVerifier } from './auth/api-token.js'
 import { createJwtVerifier } from './auth/jwt.js'
 import { noRevocations } from './auth/keys.js'
@@ -44,6 +45,7 @@ export interface FolioApp {
   readonly http: FastifyInstance
   readonly db: Db
   readonly log: Logger
+  readonly annotations: AnnotationService
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
   listen(): Promise<string>
@@ -82,6 +84,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   await staging.init()
 
   const db = await openDatabase(config)
+  let stopAnnotations = async () => {}
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
@@ -102,10 +105,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         connect: opts.remoteNet?.connect,
       })
       : undefined
-    const documents = createDocumentService({ db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now })
+    const documents = createDocumentService({
+      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
+    })
     // TODO(#4): the key ring backed by the `jwt` secrets and the revocation index replace these two.
     const keyRing = createStaticKeyRing(config.jwt)
     const jwt = createJwtVerifier({ keyRing, revocations: noRevocations, policy: config.jwt, now: opts.now })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now })
+    stopAnnotations = () => annotations.close()
+    await annotations.start()
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
@@ -136,6 +144,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       origins: createOriginPolicy(config.allowedOrigins),
       documents,
       render,
+      annotations,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
@@ -146,6 +155,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       http,
       db,
       log,
+      annotations,
       generatedApiToken: generated,
       async listen() {
         return http.listen({ port: config.port, host: config.host })
@@ -153,12 +163,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       async close() {
         if (closed) return
         closed = true
+        await annotations.close() // ends event streams, which would otherwise hold http.close()
         await http.close() // waits for in-flight requests
         await render.close()
         await db.close()
       },
     }
   } catch (e) {
+    await stopAnnotations().catch(() => {})
     await db.close().catch(() => {})
     throw e
   }

@@ -44,6 +44,24 @@ export const ERRORS = {
   remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
   remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
   render_failed: { status: 422, message: 'The page could not be rendered' },
+  // annotations and layers (issue #5)
+  invalid_layer_name: { status: 400, message: 'A layer name has at most 256 characters and no "*"' },
+  invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
+  annotation_not_found: { status: 404, message: 'No such annotation' },
+  layer_not_found: { status: 404, message: 'No such layer' },
+  annotation_exists: { status: 409, message: 'An annotation with this id exists in this layer' },
+  annotation_version_conflict: {
+    status: 409,
+    message: 'The annotation changed since the version this update is based on',
+  },
+  layer_exists: { status: 409, message: 'A layer with this name exists' },
+  invalid_annotation: { status: 422, message: 'The annotation is not valid Instant JSON' },
+  too_many_annotations: { status: 422, message: 'Too many annotations in one request' },
+  invalid_instant_json: { status: 422, message: 'The body is not an Instant JSON document' },
+  pdf_encrypted: {
+    status: 422,
+    message: 'Annotations cannot be written into an encrypted PDF; download the original with ?source=true',
+  },
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
   render_queue_full: { status: 429, message: 'Too many pages are waiting to be rendered; retry shortly' },

@@ -13,11 +13,11 @@
  *    by `sweep()` at the next start.
  */
 import type { Readable } from 'node:stream'
-import type { Db } from '../db/db.js'
+import type { Db, Queryable } from '../db/db.js'
 import { sqlState } from '../db/db.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo } from '../pdf/inspect.js'
+import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo, type RandomAccessReader } from '../pdf/inspect.js'
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store.js'
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { newDocumentId, parseDocumentId } from './ids.js'
@@ -139,6 +139,32 @@ export interface DocumentService {
   sourceBlob(id: string): Promise<SourceBlob>
   /** Finishes deletes interrupted by a crash. */
   sweep(): Promise<number>
+  /** The source file of a document for random access (annotation export, issue #5). */
+  openSource(id: string): Promise<SourcePdf>
+  /**
+   * copy_document (spec §3): a new document row sharing the source's blob (no second copy of
+   * the bytes); `onCopied` runs in the same transaction (the annotations room copies layers).
+   */
+  copy(sourceId: string, newId: string | undefined, onCopied?: (tx: Queryable, newId: string) => Promise<void>): Promise<{ document_id: string }>
+}
+
+export interface SourcePdf {
+  documentId: string
+  title: string
+  sha256: string
+  size: number
+  reader: RandomAccessReader
+  stream(range?: ByteRange): Promise<Readable>
+}
+
+/**
+ * Lets another room take part in uploads without this room knowing it (issue #5 imports the
+ * PDF's own annotations): `read` runs on the staged file before the transaction, `write` inside
+ * the transaction that writes the document row; what `write` returns is the response's `errors`.
+ */
+export interface UploadHook {
+  read(path: string, info: PdfInfo): Promise<unknown>
+  write(tx: Queryable, documentId: string, data: unknown, opts: { replaced: boolean; now: Date }): Promise<unknown[]>
 }
 
 export function createDocumentService(deps: {
@@ -150,6 +176,7 @@ export function createDocumentService(deps: {
   /** Present only when remote documents are allowed. */
   remote?: RemoteFetcher
   now?: () => Date
+  onUpload?: UploadHook
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
@@ -227,6 +254,8 @@ export function createDocumentService(deps: {
         pdfVersion: info?.version ?? null,
         now: createdAt,
       }
+      const hookData = info && deps.onUpload ? await deps.onUpload.read(staged.path, info) : undefined
+      let hookErrors: unknown[] = []
       const released = await db.transaction(async (tx) => {
         const existing = input.overwrite ? await store.lockDocument(tx, id) : undefined
         const fresh = await store.claimBlob(tx, staged.sha256, staged.size, blobs.type)
@@ -234,6 +263,9 @@ export function createDocumentService(deps: {
         else await store.insertDocument(tx, doc)
         // Bytes go under their key only when the rows are written; identical bytes already
         // stored are not written twice.
+        if (deps.onUpload && hookData !== undefined) {
+          hookErrors = await deps.onUpload.write(tx, id, hookData, { replaced: existing !== undefined, now: createdAt })
+        }
         if (fresh || !(await blobs.exists(staged.sha256))) await blobs.put(staged.sha256, staged)
         if (existing && existing.blob_key !== staged.sha256 && (await store.releaseBlob(tx, existing.blob_key))) {
           return existing.blob_key
@@ -253,7 +285,7 @@ export function createDocumentService(deps: {
         pageCount: doc.pageCount,
         byteSize: staged.size,
         createdAt: createdAt.toISOString(),
-        errors: [],
+        errors: hookErrors,
       }
     } finally {
       await staged.discard()
@@ -414,6 +446,45 @@ export function createDocumentService(deps: {
       for (const key of keys) await removeBlobBytes(key)
       return keys.length
     },
+
+    async openSource(id) {
+      const row = await get(id)
+      const key = row.blob_key
+      return {
+        documentId: row.id,
+        title: row.title,
+        sha256: row.source_sha256,
+        size: row.byte_size,
+        reader: blobReader(blobs, key, row.byte_size),
+        stream: (range) => blobs.get(key, range),
+      }
+    },
+
+    async copy(sourceId, newId, onCopied) {
+      const id = newId === undefined ? newDocumentId() : parseDocumentId(newId)
+      const createdAt = now()
+      await db.transaction(async (tx) => {
+        // Locking the source row keeps its blob referenced (never `deleting`) until we commit.
+        const src = await store.lockDocument(tx, sourceId)
+        if (!src) throw new FolioError('document_not_found')
+        await store.insertDocument(tx, {
+          id,
+          title: src.title,
+          blobKey: src.blob_key,
+          byteSize: src.byte_size,
+          passwordProtected: src.password_protected,
+          pageCount: src.page_count,
+          pages: src.pages,
+          pdfVersion: src.pdf_version,
+          now: createdAt,
+        })
+        await onCopied?.(tx, id)
+      }).catch((e: unknown) => {
+        if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
+        throw e
+      })
+      return { document_id: id }
+    },
   }
 
   async function existsBeyond(row: DocumentRow, q: ListQuery, side: 'before' | 'after'): Promise<boolean> {
@@ -442,6 +513,21 @@ async function readWhole(blobs: BlobStore, key: string, size: number): Promise<B
   }
   if (at !== size) throw new Error('blob is shorter than recorded')
   return out
+}
+
+/** Random access to a blob through ranged reads (the PDF readers cache 4 KiB blocks on top). */
+function blobReader(blobs: BlobStore, key: string, size: number): RandomAccessReader {
+  return {
+    size,
+    async read(position, length) {
+      const start = Math.max(0, position)
+      const end = Math.min(size, start + Math.max(0, length)) - 1
+      if (end < start) return Buffer.alloc(0)
+      const chunks: Buffer[] = []
+      for await (const chunk of await blobs.get(key, { start, end })) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks)
+    },
+  }
 }
 
 function summary(r: DocumentRow): DocumentSummary {

@@ -55,7 +55,7 @@ export function errorBody(e: FolioError): ErrorBody {
 
 export function createErrorHandler(bodyLimit: number) {
   return function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
-    const known = toFolioError(err, bodyLimit)
+    const known = toFolioError(err, req.routeOptions?.bodyLimit ?? bodyLimit) // routes may raise the limit
     if (known) {
       if (known.status >= 500) req.log.error({ err: known, code: known.code }, 'request failed')
       else req.log.debug({ code: known.code }, 'request refused')

@@ -9,9 +9,12 @@ import type { Config } from '../../config.js'
 import type { DocumentService } from '../../documents/service.js'
 import type { RenderService } from '../../render/service.js'
 import type { JwtVerifier } from '../../auth/jwt.js'
+import type { AnnotationService } from '../../annotations/service.js'
+import { annotationRoutes } from './annotations.js'
 import { documentRoutes } from './documents.js'
-import { pageRoutes } from './pages.js'
 import { jwtValidateRoutes } from './jwt-validate.js'
+import { layerRoutes } from './layers.js'
+import { pageRoutes } from './pages.js'
 
 export interface ApiDeps {
   config: Config
@@ -19,6 +22,7 @@ export interface ApiDeps {
   documents: DocumentService
   render: RenderService
   jwt: JwtVerifier
+  annotations: AnnotationService
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -29,4 +33,6 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
   await app.register(documentRoutes, deps)
   await app.register(pageRoutes, deps)
   await app.register(jwtValidateRoutes, deps)
+  await app.register(annotationRoutes, deps)
+  await app.register(layerRoutes, deps)
 }

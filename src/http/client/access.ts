@@ -9,6 +9,7 @@ import type { JwtVerifier } from '../../auth/jwt.js'
 import type { OriginPolicy } from '../../auth/origin.js'
 import type { DocumentService } from '../../documents/service.js'
 import type { RenderService } from '../../render/service.js'
+import type { AnnotationService } from '../../annotations/service.js'
 import { FolioError } from '../../errors.js'
 
 declare module 'fastify' {
@@ -27,6 +28,7 @@ export interface ClientDeps {
   origins: OriginPolicy
   documents: DocumentService
   render: RenderService
+  annotations: AnnotationService
 }
 
 /** How one mount names its paths and operations. */

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { pathDocumentId } from '../../documents/ids.js'
-import { sendPdf } from '../api/documents.js'
+import { sendExportedPdf, sendPdf } from '../api/documents.js'
 import { dataSchema, errors, data } from '../reply.js'
 import { requirePermission, type ClientDeps, type Mount } from './access.js'
 
@@ -40,7 +40,7 @@ const infoSchema = {
 
 const security = [{ ClientJwt: [] }]
 
-export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents'>) {
+export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents' | 'annotations'>) {
   const op = (name: string) => `${mount.operationPrefix}-${name}`
   const tags = [mount.tag]
 
@@ -67,14 +67,26 @@ export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents'>
         tags,
         security,
         params: documentIdParam,
-        querystring: { type: 'object', properties: { source: { type: 'boolean', default: false } } },
-        response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(401, 403, 404, 416) },
+        querystring: {
+          type: 'object',
+          properties: {
+            source: { type: 'boolean', default: false, description: 'true: the original bytes, without annotations' },
+            flatten: { type: 'boolean', default: false, description: "true: the token's layer burnt into the page content" },
+          },
+        },
+        response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(401, 403, 404, 416, 422) },
       },
     }, async (req, reply) => {
       const { documentId } = req.params as { documentId: string }
       const grant = requirePermission(req, documentId, 'download')
-      // TODO(#5): write the annotations of grant.layer into the file, as /api/documents/:id/pdf will.
-      return sendPdf(req, reply, deps.documents, pathDocumentId(grant.documentId), (req.query as { source: boolean }).source)
+      const q = req.query as { source: boolean; flatten: boolean }
+      if (q.source) return sendPdf(req, reply, deps.documents, pathDocumentId(grant.documentId), true)
+      // The current PDF: the annotations of the token's layer written in (issue #5).
+      return sendExportedPdf(req, reply, deps.annotations, pathDocumentId(grant.documentId), {
+        layer: deps.annotations.parseLayer(grant.layer ?? ''),
+        flatten: q.flatten,
+        source: false,
+      })
     })
   }
 }

@@ -20,6 +20,7 @@ import { FolioError } from '../../errors.js'
 import { presentedToken, type ClientDeps, type Mount } from './access.js'
 import { documentRoutes } from './document.js'
 import { pageRoutes } from './pages.js'
+import { registerClientAnnotationRoutes } from './annotations.js'
 
 export { CLIENT_MOUNT, INTERNAL_MOUNT, requirePermission, type ClientDeps, type Mount } from './access.js'
 
@@ -55,7 +56,9 @@ export function clientSurface(mount: Mount, deps: ClientDeps) {
 
     await app.register(documentRoutes(mount, deps), { prefix: mount.documentPrefix })
     await app.register(pageRoutes(mount, deps), { prefix: mount.documentPrefix })
-    // TODO(#5): annotations.ts (read-document to read, write to change), events.ts (read-document).
+    await app.register(async (scope) => {
+      registerClientAnnotationRoutes(scope, { annotations: deps.annotations, grantOf: (req) => req.grant! }, '/:documentId')
+    }, { prefix: mount.documentPrefix })
 
     // Inside the scope, so that probing unknown paths needs a valid token too.
     app.setNotFoundHandler(async () => {
