@@ -2,20 +2,25 @@
  * buildApp(config) → a ready Folio (database migrated, storage checked, routes mounted) that is
  * not yet listening. main.ts and the tests share it. Services get only what they use.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
+import { createAuditService } from './audit/service.js'
 import { createApiTokenVerifier } from './auth/api-token.js'
+import type { KeyRing, RevocationCheck } from './auth/keys.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
+import { createClusterBus } from './db/notify.js'
 import { openPglite } from './db/pglite.js'
 import { connectPostgres } from './db/postgres.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
-import { createSecretsService } from './secrets/service.js'
+import { createRevocationService, type RevocationService } from './revocations/service.js'
+import { createSecretsService, type SecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { FilesystemBlobStore } from './storage/filesystem.js'
 import { StagingArea } from './storage/staging.js'
@@ -24,6 +29,8 @@ export interface AppOptions {
   log?: Logger
   logStream?: DestinationStream
   now?: () => Date
+  /** How often each node compares its views with the database (cluster bus); default 500 ms. */
+  reconcileMs?: number
 }
 
 export interface FolioApp {
@@ -33,6 +40,14 @@ export interface FolioApp {
   readonly log: Logger
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
+  /** Random id of this node; its PostgreSQL connections are named `folio/<nodeId>`. */
+  readonly nodeId: string
+  readonly secrets: SecretsService
+  readonly revocations: RevocationService
+  /** The valid `jwt` keys, for JWT verification (issue #3). */
+  readonly keyRing: KeyRing
+  /** The in-memory revocation check, consulted before the verification cache (issue #3). */
+  readonly revocationCheck: RevocationCheck
   listen(): Promise<string>
   close(): Promise<void>
 }
@@ -42,8 +57,8 @@ export async function readVersion(): Promise<string> {
   return pkg.version
 }
 
-export async function openDatabase(config: Config): Promise<Db> {
-  if (config.postgres) return connectPostgres(config.postgres)
+export async function openDatabase(config: Config, opts: { applicationName?: string } = {}): Promise<Db> {
+  if (config.postgres) return connectPostgres(config.postgres, opts)
   const dir = join(config.dataDir, 'pglite')
   await mkdir(dir, { recursive: true })
   return openPglite(dir)
@@ -68,14 +83,34 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   const staging = new StagingArea(join(config.dataDir, 'tmp'))
   await staging.init()
 
-  const db = await openDatabase(config)
+  const nodeId = randomBytes(6).toString('hex')
+  const db = await openDatabase(config, { applicationName: `folio/${nodeId}` })
+  let closeViews = async () => {}
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
 
-    const secrets = createSecretsService({ db, now: opts.now })
-    const { generated } = await secrets.seedApiToken(config.apiAuthToken)
-    const apiTokens = createApiTokenVerifier(() => secrets.apiTokenDigests())
+    // Secrets and revocations live in memory on every node, kept current by the cluster bus (#4).
+    const bus = createClusterBus(db, { log, nodeId, reconcileMs: opts.reconcileMs })
+    const jwtPolicy = { algorithm: config.jwt.algorithm, maxLifetimeSeconds: config.jwt.maxLifetimeSeconds, clockToleranceSeconds: config.jwt.clockToleranceSeconds }
+    const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
+    const revocations = createRevocationService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
+    const audit = createAuditService({ db })
+    closeViews = async () => {
+      await revocations.close()
+      secrets.close()
+      await bus.close()
+    }
+    const { generatedApiToken: generated } = await secrets.seedFromEnv({
+      jwtPublicKey: config.jwt.publicKey,
+      jwtAlgorithm: config.jwt.algorithm,
+      secretKeyBase: config.secretKeyBase,
+      dashboardPassword: config.dashboard.password,
+      apiAuthToken: config.apiAuthToken,
+    }, config.replaceSecretsFromEnv)
+    await bus.start()
+    revocations.start()
+    const apiTokens = createApiTokenVerifier(() => secrets.apiTokens())
 
     const documents = createDocumentService({ db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, now: opts.now })
     const swept = await documents.sweep()
@@ -87,6 +122,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       config,
       apiTokens,
       documents,
+      secrets,
+      revocations,
+      audit,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
@@ -98,6 +136,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       db,
       log,
       generatedApiToken: generated,
+      nodeId,
+      secrets,
+      revocations,
+      keyRing: secrets.keyRing,
+      revocationCheck: revocations.check,
       async listen() {
         return http.listen({ port: config.port, host: config.host })
       },
@@ -105,10 +148,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         if (closed) return
         closed = true
         await http.close() // waits for in-flight requests
+        await closeViews()
         await db.close()
       },
     }
   } catch (e) {
+    await closeViews().catch(() => {})
     await db.close().catch(() => {})
     throw e
   }

@@ -47,8 +47,9 @@ export function connectPostgres(cfg: PostgresConfig, opts: { max?: number; appli
     async transaction(fn) {
       return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>
     },
-    async listen(channel, onPayload) {
-      const sub = await sql.listen(channel, onPayload)
+    async listen(channel, onPayload, onListen) {
+      // postgres.js re-listens on a new connection when the old one closes, calling onListen again.
+      const sub = await sql.listen(channel, onPayload, onListen)
       return async () => sub.unlisten()
     },
     async notify(channel, payload) {
