@@ -7,13 +7,14 @@
  *   queues `pg_notify('folio_changes', {t, v, ops})`, which PostgreSQL delivers at commit only,
  *   to every listening node, in commit order. The row lock on the version serialises changes of
  *   one topic, so versions commit in order.
- * - A node applies a notification whose version is exactly its loaded version + 1 incrementally
- *   (`apply(ops)`); anything else (a gap, no ops because the payload was too large, a topic
- *   without `apply`) makes it reload the topic from one consistent snapshot.
+ * - A node applies the ops of each version in order (`apply(ops)`), holding one that arrives
+ *   ahead of a missing one; a change without ops (the payload was too large) or a topic without
+ *   `apply` makes it reload the topic from one consistent snapshot, as does a gap that the
+ *   reconcile still sees one interval later.
  * - The node that made a change applies it locally before the request returns (read your own
  *   writes), through the same ordered queue; its own notification then finds nothing to do.
  * - A reconcile timer compares the versions in the database with the loaded ones, so a missed
- *   notification (connection lost, node paused) heals within one interval; a periodic ping on
+ *   notification (connection lost, node paused) heals within two intervals; a periodic ping on
  *   the channel detects a subscription that postgres.js failed to re-establish and renews it.
  *
  * On PGlite (one node, in process) the same code runs: LISTEN/NOTIFY works there too.
@@ -62,6 +63,10 @@ interface TopicState {
   loaded: number
   chain: Promise<void>
   reloadQueued: boolean
+  /** Changes that arrived ahead of a missing one (another node's NOTIFY can overtake our own apply). */
+  early: Map<number, unknown[]>
+  /** A version the database had that this node had not loaded at the last tick. */
+  behind?: number
 }
 
 interface Message { t?: unknown; v?: unknown; ops?: unknown; ping?: unknown }
@@ -69,7 +74,7 @@ interface Message { t?: unknown; v?: unknown; ops?: unknown; ping?: unknown }
 export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: number; nodeId?: string }): ClusterBus {
   const { log } = opts
   const nodeId = opts.nodeId ?? randomBytes(6).toString('hex')
-  const reconcileMs = opts.reconcileMs ?? 500
+  const reconcileMs = opts.reconcileMs ?? 250
   const topics = new Map<string, TopicState>()
   let unlisten: (() => Promise<void>) | undefined
   let timer: NodeJS.Timeout | undefined
@@ -86,6 +91,16 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
     return run
   }
 
+  /** Applies the early changes that now follow on. */
+  function drain(s: TopicState): void {
+    for (const v of [...s.early.keys()]) if (v <= s.loaded) s.early.delete(v)
+    for (let ops = s.early.get(s.loaded + 1); ops !== undefined; ops = s.early.get(s.loaded + 1)) {
+      s.early.delete(s.loaded + 1)
+      s.topic.apply!(ops)
+      s.loaded++
+    }
+  }
+
   async function reload(name: string, s: TopicState): Promise<void> {
     await db.transaction(async (tx) => {
       // One snapshot for the version and the rows, so the two always match.
@@ -95,6 +110,7 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
       await s.topic.load(tx)
       s.loaded = version
     })
+    drain(s)
   }
 
   function queueReload(name: string, s: TopicState): Promise<void> {
@@ -109,13 +125,13 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
   function deliver(name: string, s: TopicState, version: number, ops: unknown[] | undefined): Promise<void> {
     return enqueue(s, async () => {
       if (version <= s.loaded) return // already part of what was loaded
-      if (version === s.loaded + 1 && ops !== undefined && s.topic.apply) {
-        s.topic.apply(ops)
-        s.loaded = version
+      if (ops !== undefined && s.topic.apply) {
+        // In order, or kept until the missing one arrives (or the reconcile gives up on it).
+        s.early.set(version, ops)
+        drain(s)
         return
       }
-      s.reloadQueued = false
-      await reload(name, s)
+      await reload(name, s) // no ops (too large for a NOTIFY) or a topic that always reloads
     })
   }
 
@@ -145,15 +161,33 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
     })
   }
 
-  async function reconcile(): Promise<void> {
+  /**
+   * Compares the versions in the database with the loaded ones. `patient` (the timer): a node
+   * that is behind reloads only if it is still behind that version at the next tick, since a
+   * change in flight (committed, its NOTIFY or local apply moments away) looks the same for an
+   * instant; reloading 100,000 revocations for it would be waste. Otherwise it reloads at once.
+   */
+  async function reconcile(patient = false): Promise<void> {
     const rows = await db.query<{ topic: string; version: number }>('select topic, version from cluster_changes')
     const inDb = new Map(rows.map((r) => [r.topic, Number(r.version)]))
-    await Promise.all([...topics].map(([name, s]) => ((inDb.get(name) ?? 0) !== s.loaded ? queueReload(name, s) : undefined)))
+    await Promise.all([...topics].map(([name, s]) => {
+      const v = inDb.get(name) ?? 0
+      if (v === s.loaded) {
+        s.behind = undefined
+        return undefined
+      }
+      if (patient && v > s.loaded && (s.behind === undefined || s.loaded >= s.behind)) {
+        s.behind = v
+        return undefined
+      }
+      s.behind = undefined
+      return queueReload(name, s)
+    }))
   }
 
-  async function reconcileQuietly(): Promise<void> {
+  async function reconcileQuietly(patient = false): Promise<void> {
     try {
-      await reconcile()
+      await reconcile(patient)
       if (failing) log.info({}, 'cluster bus: database reachable again; views reconciled')
       failing = false
     } catch (e) {
@@ -173,7 +207,7 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
   }
 
   async function tickOnce(): Promise<void> {
-    await reconcileQuietly()
+    await reconcileQuietly(true)
     if (failing || closed || ++ticks % PING_EVERY_TICKS !== 0) return
     try {
       if (pendingPing !== undefined) {
@@ -194,7 +228,7 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
     nodeId,
     register(name, topic) {
       if (started) throw new Error(`cluster bus: register ${name} before start()`)
-      topics.set(name, { topic: topic as Topic<unknown>, loaded: -1, chain: Promise.resolve(), reloadQueued: false })
+      topics.set(name, { topic: topic as Topic<unknown>, loaded: -1, chain: Promise.resolve(), reloadQueued: false, early: new Map() })
     },
 
     async change(name, fn) {
@@ -227,7 +261,7 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
       timer.unref()
     },
 
-    reconcile,
+    reconcile: () => reconcile(false),
 
     loadedVersion: (name) => topics.get(name)?.loaded ?? -1,
 

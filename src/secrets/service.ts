@@ -177,7 +177,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
   return {
     async seedFromEnv(env, replace) {
       let generated: string | undefined
-      // Not through change(): a start that changes nothing must not make every node reload.
+      // Not through change(), which always announces: a start that changes nothing must not make every node reload.
       await bus.change(SECRETS_TOPIC, async (tx) => {
         await tx.query('select pg_advisory_xact_lock($1)', [SECRETS_LOCK])
         const { changes, generatedApiToken } = await seedSecrets(tx, env, replace, now())
