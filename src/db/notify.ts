@@ -84,6 +84,7 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
   let pendingPing: string | undefined
   let failing = false
   let ticking = false
+  let checking = false
 
   function enqueue(s: TopicState, job: () => Promise<void>): Promise<void> {
     const run = s.chain.then(job)
@@ -209,11 +210,22 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
   async function tickOnce(): Promise<void> {
     await reconcileQuietly(true)
     if (failing || closed || ++ticks % PING_EVERY_TICKS !== 0) return
+    // Not awaited: a re-LISTEN waiting for a reconnecting driver must not hold up the reconciles.
+    void checkSubscription()
+  }
+
+  async function checkSubscription(): Promise<void> {
+    if (checking) return
+    checking = true
     try {
       if (pendingPing !== undefined) {
-        // The last ping never came back: the subscription is gone. Renew it.
+        // The last ping never came back: the subscription is gone. Renew it. The old handle is
+        // dropped first (postgres.js forgets the channel synchronously), so a fresh LISTEN is
+        // sent; its own UNLISTEN may wait for a dead connection and is not awaited.
         log.warn({}, 'cluster bus: notifications stopped arriving; subscribing again')
-        await unlisten?.().catch(() => {})
+        const old = unlisten
+        unlisten = undefined
+        void old?.().catch(() => {})
         await subscribe()
         await reconcile()
       }
@@ -221,6 +233,8 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
       await db.notify(CHANNEL, JSON.stringify({ ping: pendingPing }))
     } catch (e) {
       log.warn({ err: e }, 'cluster bus: ping failed')
+    } finally {
+      checking = false
     }
   }
 
