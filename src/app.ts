@@ -29,7 +29,7 @@ export interface AppOptions {
   log?: Logger
   logStream?: DestinationStream
   now?: () => Date
-  /** How often each node compares its views with the database (cluster bus); default 500 ms. */
+  /** How often each node compares its views with the database (cluster bus); default 250 ms. */
   reconcileMs?: number
 }
 
