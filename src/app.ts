@@ -2,6 +2,7 @@
  * buildApp(config) → a ready Folio (database migrated, storage checked, routes mounted) that is
  * not yet listening. main.ts and the tests share it. Services get only what they use.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -10,12 +11,13 @@ import type { DestinationStream } from 'pino'
 import { createAnnotationService, createUploadImport, type AnnotationService } from './annotations/service.js'
 import { createApiTokenVerifier } from './auth/api-token.js'
 import { createJwtVerifier } from './auth/jwt.js'
-import { noRevocations } from './auth/keys.js'
 import { createOriginPolicy } from './auth/origin.js'
-import { createStaticKeyRing } from './auth/static-key-ring.js'
+import { createAuditService } from './audit/service.js'
+import type { KeyRing, RevocationCheck } from './auth/keys.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
+import { createClusterBus } from './db/notify.js'
 import { openPglite } from './db/pglite.js'
 import { connectPostgres } from './db/postgres.js'
 import { createRemoteFetcher } from './documents/remote.js'
@@ -27,7 +29,8 @@ import type { Connector, Resolver } from './net/ssrf-guard.js'
 import { RenderCache } from './render/cache.js'
 import { RenderPool } from './render/pool.js'
 import { createRenderService } from './render/service.js'
-import { createSecretsService } from './secrets/service.js'
+import { createRevocationService, type RevocationService } from './revocations/service.js'
+import { createSecretsService, type SecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { FilesystemBlobStore } from './storage/filesystem.js'
 import { StagingArea } from './storage/staging.js'
@@ -38,6 +41,8 @@ export interface AppOptions {
   now?: () => Date
   /** The outside world of remote fetches (DNS, socket connect); tests replace it. */
   remoteNet?: { resolve?: Resolver; connect?: Connector }
+  /** How often each node compares its views with the database (cluster bus); default 250 ms. */
+  reconcileMs?: number
 }
 
 export interface FolioApp {
@@ -48,6 +53,14 @@ export interface FolioApp {
   readonly annotations: AnnotationService
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
+  /** Random id of this node; its PostgreSQL connections are named `folio/<nodeId>`. */
+  readonly nodeId: string
+  readonly secrets: SecretsService
+  readonly revocations: RevocationService
+  /** The valid `jwt` keys, for JWT verification (issue #3). */
+  readonly keyRing: KeyRing
+  /** The in-memory revocation check, consulted before the verification cache (issue #3). */
+  readonly revocationCheck: RevocationCheck
   listen(): Promise<string>
   close(): Promise<void>
 }
@@ -57,8 +70,8 @@ export async function readVersion(): Promise<string> {
   return pkg.version
 }
 
-export async function openDatabase(config: Config): Promise<Db> {
-  if (config.postgres) return connectPostgres(config.postgres)
+export async function openDatabase(config: Config, opts: { applicationName?: string } = {}): Promise<Db> {
+  if (config.postgres) return connectPostgres(config.postgres, opts)
   const dir = join(config.dataDir, 'pglite')
   await mkdir(dir, { recursive: true })
   return openPglite(dir)
@@ -83,15 +96,35 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   const staging = new StagingArea(join(config.dataDir, 'tmp'))
   await staging.init()
 
-  const db = await openDatabase(config)
   let stopAnnotations = async () => {}
+  const nodeId = randomBytes(6).toString('hex')
+  const db = await openDatabase(config, { applicationName: `folio/${nodeId}` })
+  let closeViews = async () => {}
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
 
-    const secrets = createSecretsService({ db, now: opts.now })
-    const { generated } = await secrets.seedApiToken(config.apiAuthToken)
-    const apiTokens = createApiTokenVerifier(() => secrets.apiTokenDigests())
+    // Secrets and revocations live in memory on every node, kept current by the cluster bus (#4).
+    const bus = createClusterBus(db, { log, nodeId, reconcileMs: opts.reconcileMs })
+    const jwtPolicy = { algorithm: config.jwt.algorithm, maxLifetimeSeconds: config.jwt.maxLifetimeSeconds, clockToleranceSeconds: config.jwt.clockToleranceSeconds }
+    const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
+    const revocations = createRevocationService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
+    const audit = createAuditService({ db })
+    closeViews = async () => {
+      await revocations.close()
+      secrets.close()
+      await bus.close()
+    }
+    const { generatedApiToken: generated } = await secrets.seedFromEnv({
+      jwtPublicKey: config.jwt.publicKey,
+      jwtAlgorithm: config.jwt.algorithm,
+      secretKeyBase: config.secretKeyBase,
+      dashboardPassword: config.dashboard.password,
+      apiAuthToken: config.apiAuthToken,
+    }, config.replaceSecretsFromEnv)
+    await bus.start()
+    revocations.start()
+    const apiTokens = createApiTokenVerifier(() => secrets.apiTokens())
 
     // Remote documents (spec §6): no fetcher at all unless ALLOW_REMOTE_DOCUMENTS=true.
     const remote = config.remote.allowed
@@ -108,9 +141,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const documents = createDocumentService({
       db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
     })
-    // TODO(#4): the key ring backed by the `jwt` secrets and the revocation index replace these two.
-    const keyRing = createStaticKeyRing(config.jwt)
-    const jwt = createJwtVerifier({ keyRing, revocations: noRevocations, policy: config.jwt, now: opts.now })
+    // Client JWTs (#3) are verified with the valid `jwt` secrets, several at once, and checked
+    // against the in-memory revocation index before the verification cache (#4).
+    const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
     const annotations = createAnnotationService({ db, documents, log, now: opts.now })
     stopAnnotations = () => annotations.close()
     await annotations.start()
@@ -145,6 +178,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       documents,
       render,
       annotations,
+      secrets,
+      revocations,
+      audit,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
@@ -157,6 +193,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       log,
       annotations,
       generatedApiToken: generated,
+      nodeId,
+      secrets,
+      revocations,
+      keyRing: secrets.keyRing,
+      revocationCheck: revocations.check,
       async listen() {
         return http.listen({ port: config.port, host: config.host })
       },
@@ -166,11 +207,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await annotations.close() // ends event streams, which would otherwise hold http.close()
         await http.close() // waits for in-flight requests
         await render.close()
+        await closeViews()
         await db.close()
       },
     }
   } catch (e) {
     await stopAnnotations().catch(() => {})
+    await closeViews().catch(() => {})
     await db.close().catch(() => {})
     throw e
   }

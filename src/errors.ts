@@ -68,6 +68,20 @@ export const ERRORS = {
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The service is not ready' },
+  // Secrets and revocations (spec §4, §5; issue #4)
+  unknown_secret_type: { status: 404, message: 'Unknown secret type' },
+  secret_not_found: { status: 404, message: 'No such valid secret of this type' },
+  revocation_not_found: { status: 404, message: 'No such active revocation' },
+  invalid_expires_at: { status: 400, message: 'The expiry is missing, malformed or in the past' },
+  cannot_expire_current: { status: 400, message: 'The current secret never expires; rotate it instead' },
+  invalid_revocation: { status: 400, message: 'The revocation request is not valid' },
+  secret_too_short: { status: 422, message: 'The secret is too short' },
+  common_password: { status: 422, message: 'This password is one of the most common passwords' },
+  secret_invalid_characters: { status: 422, message: 'The secret contains characters it cannot have' },
+  invalid_jwt_key: { status: 422, message: 'The secret is not a PEM public key of an allowed kind' },
+  algorithm_not_allowed: { status: 422, message: 'The algorithm is not allowed' },
+  algorithm_key_mismatch: { status: 422, message: 'The algorithm does not fit the key' },
+  malformed_jwt: { status: 422, message: 'The token is not a compact JWT with a JSON payload' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ERRORS

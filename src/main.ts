@@ -56,6 +56,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    // e.g. a JWT_PUBLIC_KEY or DASHBOARD_PASSWORD refused by the secrets rules at seeding (#4)
+    process.stderr.write(`folio: ${e.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
   const msg = e instanceof MigrationError ? e.message : JSON.stringify(errorFields(e))
   process.stderr.write(`folio: failed to start: ${msg}\n`)
   process.exit(1)

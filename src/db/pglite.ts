@@ -36,8 +36,9 @@ export async function openPglite(dataDir: string): Promise<Db> {
     kind: 'pglite',
     query: base.query,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onListen) {
       const unsub = await pg.listen(channel, onPayload)
+      onListen?.() // one in-process connection: it is never lost and re-established
       return async () => unsub()
     },
     async notify(channel, payload) {

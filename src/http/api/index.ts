@@ -3,7 +3,8 @@
  * API token check, so "/api never accepts a JWT" is a property of the structure (spec §7).
  */
 import type { FastifyInstance } from 'fastify'
-import { parseApiTokenHeader, type ApiTokenVerifier } from '../../auth/api-token.js'
+import type { AuditService } from '../../audit/service.js'
+import { parseApiTokenHeader, type ApiCredential, type ApiTokenVerifier } from '../../auth/api-token.js'
 import { FolioError } from '../../errors.js'
 import type { Config } from '../../config.js'
 import type { DocumentService } from '../../documents/service.js'
@@ -15,6 +16,18 @@ import { documentRoutes } from './documents.js'
 import { jwtValidateRoutes } from './jwt-validate.js'
 import { layerRoutes } from './layers.js'
 import { pageRoutes } from './pages.js'
+import type { RevocationService } from '../../revocations/service.js'
+import type { SecretsService } from '../../secrets/service.js'
+import { auditRoutes } from './audit.js'
+import { revocationRoutes } from './revocations.js'
+import { secretRoutes } from './secrets.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The api_auth_token secret the request presented (/api only); for the audit log. */
+    apiCredential?: ApiCredential
+  }
+}
 
 export interface ApiDeps {
   config: Config
@@ -23,16 +36,25 @@ export interface ApiDeps {
   render: RenderService
   jwt: JwtVerifier
   annotations: AnnotationService
+  secrets: SecretsService
+  revocations: RevocationService
+  audit: AuditService
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  app.decorateRequest('apiCredential', undefined)
   app.addHook('onRequest', async (req) => {
     const token = parseApiTokenHeader(req.headers.authorization)
-    if (token === undefined || !deps.apiTokens.verify(token)) throw new FolioError('unauthorized')
+    const credential = token === undefined ? undefined : deps.apiTokens.identify(token)
+    if (credential === undefined) throw new FolioError('unauthorized')
+    req.apiCredential = credential
   })
   await app.register(documentRoutes, deps)
   await app.register(pageRoutes, deps)
   await app.register(jwtValidateRoutes, deps)
   await app.register(annotationRoutes, deps)
   await app.register(layerRoutes, deps)
+  await app.register(secretRoutes, deps)
+  await app.register(revocationRoutes, deps)
+  await app.register(auditRoutes, deps)
 }
