@@ -17,7 +17,7 @@ import { createHttpServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
 import { createSecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
-import { FilesystemBlobStore } from './storage/filesystem.js'
+import { createBlobStore } from './storage/from-config.js'
 import { StagingArea } from './storage/staging.js'
 
 export interface AppOptions {
@@ -49,29 +49,22 @@ export async function openDatabase(config: Config): Promise<Db> {
   return openPglite(dir)
 }
 
-function createBlobStore(config: Config): BlobStore {
-  switch (config.assetBackend) {
-    case 'filesystem':
-      return new FilesystemBlobStore(join(config.dataDir, 'blobs'))
-    default:
-      // TODO(#9): built-in and s3 backends. Refused at start rather than silently replaced.
-      throw new Error(`ASSET_STORAGE_BACKEND=${config.assetBackend} is not available in this version of Folio`)
-  }
-}
-
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<FolioApp> {
   const log = opts.log ?? createLogger(config.logLevel, opts.logStream)
   const version = await readVersion()
   await mkdir(config.dataDir, { recursive: true })
-  const blobs = createBlobStore(config)
-  await blobs.check()
   const staging = new StagingArea(join(config.dataDir, 'tmp'))
   await staging.init()
 
   const db = await openDatabase(config)
+  // The built-in backend lives in the database, so the store comes after the migrations.
+  let blobStore: BlobStore | undefined
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
+    const blobs = createBlobStore(config, db)
+    blobStore = blobs
+    await blobs.check()
 
     const secrets = createSecretsService({ db, now: opts.now })
     const { generated } = await secrets.seedApiToken(config.apiAuthToken)
@@ -105,10 +98,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         if (closed) return
         closed = true
         await http.close() // waits for in-flight requests
+        blobStore?.close?.()
         await db.close()
       },
     }
   } catch (e) {
+    blobStore?.close?.()
     await db.close().catch(() => {})
     throw e
   }

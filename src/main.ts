@@ -5,6 +5,7 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { MigrationError } from './db/migrate.js'
 import { errorFields } from './log.js'
+import { BlobStoreUnavailableError } from './storage/blob-store.js'
 
 const SHUTDOWN_GRACE_MS = 30_000
 
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  const msg = e instanceof MigrationError ? e.message : JSON.stringify(errorFields(e))
+  // Errors meant for the operator are printed as they are; anything else as type + message.
+  const msg = e instanceof MigrationError || e instanceof BlobStoreUnavailableError ? e.message : JSON.stringify(errorFields(e))
   process.stderr.write(`folio: failed to start: ${msg}\n`)
   process.exit(1)
 })

@@ -130,7 +130,7 @@ export function createDocumentService(deps: {
 
   async function removeBlobBytes(key: string): Promise<void> {
     try {
-      await db.transaction((tx) => store.finishBlobDelete(tx, key, () => blobs.delete(key)))
+      await db.transaction((tx) => store.finishBlobDelete(tx, key, () => blobs.delete(key, { tx })))
     } catch (e) {
       // The row stays marked `deleting`; sweep() retries. The document is already gone.
       log.warn({ err: e, blob: key.slice(0, 12) }, 'blob delete deferred')
@@ -198,7 +198,7 @@ export function createDocumentService(deps: {
         else await store.insertDocument(tx, doc)
         // Bytes go under their key only when the rows are written; identical bytes already
         // stored are not written twice.
-        if (fresh || !(await blobs.exists(staged.sha256))) await blobs.put(staged.sha256, staged)
+        if (fresh || !(await blobs.exists(staged.sha256, { tx }))) await blobs.put(staged.sha256, staged, { tx })
         if (existing && existing.blob_key !== staged.sha256 && (await store.releaseBlob(tx, existing.blob_key))) {
           return existing.blob_key
         }
