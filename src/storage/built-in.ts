@@ -41,10 +41,10 @@ export class BuiltInBlobStore implements BlobStore {
         for (let seq = 0; ; seq++) {
           const { bytesRead } = await fh.read(buf, 0, this.chunkBytes, start)
           if (bytesRead === 0) break
-          // A copy of exactly the bytes read: the driver may hold the parameter until sent.
+          // The buffer is reused for the next chunk only after this insert has completed.
           const inserted = await tx.query(
             'insert into blob_chunks (key, seq, start, data) values ($1, $2, $3, $4) on conflict do nothing returning seq',
-            [key, seq, start, Buffer.from(buf.subarray(0, bytesRead))],
+            [key, seq, start, buf.subarray(0, bytesRead)],
           )
           if (inserted.length === 0) return // another transaction wrote this blob meanwhile
           start += bytesRead

@@ -67,16 +67,17 @@ export class S3BlobStore implements BlobStore {
     try {
       const etags: string[] = new Array(parts)
       let next = 0
-      // A few workers, each reading its part from disk into one buffer and sending it.
+      // A few workers, each reading its parts from disk into the one buffer it reuses: memory
+      // is partBytes × workers, allocated once, with no garbage per part for the GC to lag on.
       const worker = async () => {
+        const buf = Buffer.allocUnsafe(partBytes)
         while (next < parts) {
           const n = next++
           const start = n * partBytes
           const len = Math.min(partBytes, staged.size - start)
-          const buf = Buffer.allocUnsafe(len)
           const { bytesRead } = await fh.read(buf, 0, len, start)
           if (bytesRead !== len) throw new Error('staged file is shorter than its size')
-          etags[n] = await this.client.uploadPart(objectKey, uploadId, n + 1, buf)
+          etags[n] = await this.client.uploadPart(objectKey, uploadId, n + 1, buf.subarray(0, len))
         }
       }
       await Promise.all(Array.from({ length: Math.min(this.partConcurrency, parts) }, worker))
