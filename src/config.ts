@@ -192,7 +192,8 @@ function parsePostgres(r: Reader): PostgresConfig | undefined {
 }
 
 function parseS3(r: Reader, backend: AssetBackend): S3Config | undefined {
-  if (backend !== 's3') return undefined
+  // Also read when the bucket is named with another backend: `folio migrate-storage` uses it.
+  if (backend !== 's3' && r.raw('ASSET_STORAGE_S3_BUCKET') === undefined) return undefined
   const bucket = r.str('ASSET_STORAGE_S3_BUCKET')
   if (bucket === undefined) r.problem('ASSET_STORAGE_S3_BUCKET: is required when ASSET_STORAGE_BACKEND=s3')
   const port = r.raw('ASSET_STORAGE_S3_PORT') === undefined ? undefined : r.int('ASSET_STORAGE_S3_PORT', 443, 1, 65535)

@@ -1,7 +1,10 @@
+#!/usr/bin/env node
 /**
  * The process entry: the only file that reads process.env, listens, and handles signals.
+ * Also the `folio` command of package.json (`npx folio migrate-storage ...`).
  */
 import { buildApp } from './app.js'
+import { migrateStorageCommand } from './cli/migrate-storage.js'
 import { ConfigError, loadConfig } from './config.js'
 import { MigrationError } from './db/migrate.js'
 import { errorFields } from './log.js'
@@ -19,6 +22,14 @@ async function main(): Promise<void> {
       process.exit(78) // EX_CONFIG
     }
     throw e
+  }
+
+  const [command, ...args] = process.argv.slice(2)
+  if (command === 'migrate-storage') {
+    process.exit(await migrateStorageCommand(args, config, (line) => process.stdout.write(`${line}\n`)))
+  } else if (command !== undefined && command !== 'start') {
+    process.stderr.write(`folio: unknown command "${command}"; commands: start (default), migrate-storage\n`)
+    process.exit(64) // EX_USAGE
   }
 
   const app = await buildApp(config)

@@ -198,7 +198,11 @@ export function createDocumentService(deps: {
         else await store.insertDocument(tx, doc)
         // Bytes go under their key only when the rows are written; identical bytes already
         // stored are not written twice.
-        if (fresh || !(await blobs.exists(staged.sha256, { tx }))) await blobs.put(staged.sha256, staged, { tx })
+        if (fresh || !(await blobs.exists(staged.sha256, { tx }))) {
+          await blobs.put(staged.sha256, staged, { tx })
+          // A row revived or kept from another backend now names the one holding the bytes.
+          await store.setBlobBackend(tx, staged.sha256, blobs.type)
+        }
         if (existing && existing.blob_key !== staged.sha256 && (await store.releaseBlob(tx, existing.blob_key))) {
           return existing.blob_key
         }

@@ -25,7 +25,7 @@ export interface BlobStore {
   /** Stores the staged bytes under `key` (= staged.sha256). Idempotent: same key, same bytes. */
   put(key: string, staged: StagedFile, ctx?: BlobTx): Promise<void>
   /** A stream of the blob (or a range of it); throws BlobNotFoundError when absent. */
-  get(key: string, range?: ByteRange): Promise<Readable>
+  get(key: string, range?: ByteRange, ctx?: BlobTx): Promise<Readable>
   exists(key: string, ctx?: BlobTx): Promise<boolean>
   /** Removes the blob; a missing blob is not an error. */
   delete(key: string, ctx?: BlobTx): Promise<void>

@@ -58,11 +58,12 @@ export class BuiltInBlobStore implements BlobStore {
     else await this.db.transaction(write)
   }
 
-  async get(key: string, range?: ByteRange): Promise<Readable> {
+  async get(key: string, range?: ByteRange, ctx?: BlobTx): Promise<Readable> {
     assertBlobKey(key)
+    const db = ctx?.tx ?? this.db
     const from = range?.start ?? 0
     // The chunk holding byte `from`: the last one starting at or before it.
-    const first = await this.db.query<{ seq: number; start: number }>(
+    const first = await db.query<{ seq: number; start: number }>(
       'select seq, start from blob_chunks where key = $1 and start <= $2 order by seq desc limit 1',
       [key, from],
     )
@@ -70,7 +71,6 @@ export class BuiltInBlobStore implements BlobStore {
     const end = range?.end // inclusive; undefined → to the end
     let seq = first[0]!.seq
     let pos = from
-    const db = this.db
     return new Readable({
       highWaterMark: 1, // one chunk buffered ahead at most
       objectMode: false,
