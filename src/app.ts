@@ -15,6 +15,7 @@ import { connectPostgres } from './db/postgres.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
+import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from './nodes/service.js'
 import { createSecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { createBlobStore } from './storage/from-config.js'
@@ -24,6 +25,8 @@ export interface AppOptions {
   log?: Logger
   logStream?: DestinationStream
   now?: () => Date
+  /** Heartbeat timing of the node registry (tests shorten it). */
+  nodes?: NodeRegistryOptions
 }
 
 export interface FolioApp {
@@ -31,6 +34,7 @@ export interface FolioApp {
   readonly http: FastifyInstance
   readonly db: Db
   readonly log: Logger
+  readonly nodes: NodeRegistry
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
   listen(): Promise<string>
@@ -74,12 +78,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
+    const nodes = createNodeRegistry({ db, log, version, ...opts.nodes })
+
     const http = await createHttpServer(config, {
       log,
       version,
       config,
       apiTokens,
       documents,
+      nodes,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
@@ -90,13 +97,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       http,
       db,
       log,
+      nodes,
       generatedApiToken: generated,
       async listen() {
-        return http.listen({ port: config.port, host: config.host })
+        const address = await http.listen({ port: config.port, host: config.host })
+        await nodes.register(address)
+        return address
       },
       async close() {
         if (closed) return
         closed = true
+        await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await http.close() // waits for in-flight requests
         blobStore?.close?.()
         await db.close()

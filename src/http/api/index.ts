@@ -8,11 +8,14 @@ import { FolioError } from '../../errors.js'
 import type { Config } from '../../config.js'
 import type { DocumentService } from '../../documents/service.js'
 import { documentRoutes } from './documents.js'
+import type { NodeRegistry } from '../../nodes/service.js'
+import { nodeRoutes } from './nodes.js'
 
 export interface ApiDeps {
   config: Config
   apiTokens: ApiTokenVerifier
   documents: DocumentService
+  nodes: NodeRegistry
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -21,4 +24,5 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
     if (token === undefined || !deps.apiTokens.verify(token)) throw new FolioError('unauthorized')
   })
   await app.register(documentRoutes, deps)
+  await app.register(nodeRoutes, deps)
 }
