@@ -13,11 +13,12 @@ import type { BlobStore } from '../storage/blob-store.js'
 import { createBlobStore } from '../storage/from-config.js'
 import { StagingArea } from '../storage/staging.js'
 
-export const USAGE = `usage: folio migrate-storage --to <${ASSET_BACKENDS.join('|')}> [--from <backend>] [--delete-source]
+export const USAGE = `usage: folio migrate-storage --to <${ASSET_BACKENDS.join('|')}> [--from <backend> [--delete-source]]
 
 Copies every document file that is not on the target backend to it, checks its sha256 after the
 copy, and records the move. Safe to run while Folio serves and to run again. --delete-source
-removes each source copy after the move (only once every node uses the target backend).`
+removes the copies on the --from backend of every file the target holds (only once every node
+uses the target backend).`
 
 interface Args { to: AssetBackend; from?: AssetBackend; deleteSource: boolean }
 
@@ -38,6 +39,7 @@ export function parseArgs(argv: string[]): Args | string {
   if (!ok(to)) return '--to is required and must be one of ' + ASSET_BACKENDS.join(' ')
   if (from !== undefined && !ok(from)) return '--from must be one of ' + ASSET_BACKENDS.join(' ')
   if (from === to) return '--from and --to are the same backend'
+  if (deleteSource && from === undefined) return '--delete-source needs --from (the backend whose copies to remove)'
   return { to, from: from as AssetBackend | undefined, deleteSource }
 }
 
@@ -71,7 +73,7 @@ export async function migrateStorageCommand(argv: string[], config: Config, out:
       onBlob: (key, outcome, bytes) => out(`  ${outcome.padEnd(7)} ${key} ${bytes} bytes`),
     })
     out(`folio migrate-storage: ${report.copied} copied (${report.bytes} bytes), ${report.missing.length} missing on the source, ` +
-      `${report.damaged.length} damaged, ${report.failed.length} failed`)
+      `${report.damaged.length} damaged, ${report.failed.length} failed, ${report.removed} source copies removed`)
     for (const f of report.failed) out(`  failed ${f.key}: ${f.error}`)
     return report.failed.length + report.damaged.length + report.missing.length === 0 ? 0 : 1
   } finally {

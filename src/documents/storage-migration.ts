@@ -7,7 +7,9 @@
  * copied) → put on the target → read back from the target and hashed again → then, under the
  * blob row's lock (the one uploads and deletes take), the row is switched to the target. A blob
  * deleted meanwhile is removed from the target instead. The source copy is removed only with
- * `deleteSource`, after the switch has committed. Running it twice copies nothing twice.
+ * `deleteSource`, after the switch has committed; with `from` as well, copies that earlier runs
+ * left on that backend are removed too (the target holding the blob is checked first). Running
+ * it twice copies nothing twice.
  */
 import { createHash } from 'node:crypto'
 import type { Db, Queryable } from '../db/db.js'
@@ -23,6 +25,8 @@ export interface MigrationReport {
   /** Bytes that did not match their key, on the source or after the copy. */
   damaged: string[]
   failed: Array<{ key: string; error: string }>
+  /** Source copies removed (deleteSource), including those of blobs moved by an earlier run. */
+  removed: number
 }
 
 export interface MigrationDeps {
@@ -34,13 +38,13 @@ export interface MigrationDeps {
   deleteSource?: boolean
   /** Only rows on this backend; default: every row not on the target. */
   from?: BlobBackendType
-  onBlob?(key: string, outcome: 'copied' | 'missing' | 'damaged' | 'failed' | 'gone', bytes: number): void
+  onBlob?(key: string, outcome: 'copied' | 'removed' | 'missing' | 'damaged' | 'failed' | 'gone', bytes: number): void
 }
 
 const BATCH = 100
 
 export async function migrateBlobs(deps: MigrationDeps): Promise<MigrationReport> {
-  const report: MigrationReport = { copied: 0, bytes: 0, missing: [], damaged: [], failed: [] }
+  const report: MigrationReport = { copied: 0, bytes: 0, missing: [], damaged: [], failed: [], removed: 0 }
   let after = ''
   for (;;) {
     const rows = await store.blobsNotOn(deps.db, deps.target.type, after, BATCH)
@@ -50,6 +54,7 @@ export async function migrateBlobs(deps: MigrationDeps): Promise<MigrationReport
       if (deps.from && row.backend !== deps.from) continue
       try {
         const outcome = await moveOne(deps, row)
+        if (outcome === 'copied' && deps.deleteSource) report.removed++
         if (outcome === 'copied') {
           report.copied++
           report.bytes += row.byte_size
@@ -59,6 +64,32 @@ export async function migrateBlobs(deps: MigrationDeps): Promise<MigrationReport
       } catch (e) {
         report.failed.push({ key: row.key, error: (e as Error).message })
         deps.onBlob?.(row.key, 'failed', row.byte_size)
+      }
+    }
+  }
+  // Copies left on `from` by earlier runs without deleteSource (the switch procedure in
+  // deploy/README.md): removed once the target is confirmed to hold the blob.
+  if (deps.deleteSource && deps.from) {
+    const source = deps.source(deps.from)
+    let afterKey = ''
+    for (;;) {
+      const rows = await store.blobsOn(deps.db, deps.target.type, afterKey, BATCH)
+      if (rows.length === 0) break
+      afterKey = rows[rows.length - 1]!.key
+      for (const row of rows) {
+        try {
+          if (!(await source.exists(row.key))) continue
+          if (!(await deps.target.exists(row.key))) {
+            report.missing.push(row.key)
+            deps.onBlob?.(row.key, 'missing', row.byte_size)
+            continue
+          }
+          await source.delete(row.key)
+          report.removed++
+          deps.onBlob?.(row.key, 'removed', row.byte_size)
+        } catch (e) {
+          report.failed.push({ key: row.key, error: (e as Error).message })
+        }
       }
     }
   }

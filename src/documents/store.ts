@@ -72,6 +72,15 @@ export async function blobsNotOn(db: Queryable, backend: string, afterKey: strin
   )
 }
 
+/** Blobs recorded on `backend`, in key order after `afterKey`. */
+export async function blobsOn(db: Queryable, backend: string, afterKey: string, limit: number): Promise<BlobRow[]> {
+  return db.query<BlobRow & Record<string, unknown>>(
+    `select key, byte_size, backend, deleting from blobs
+      where backend = $1 and not deleting and key > $2 order by key limit $3`,
+    [backend, afterKey, limit],
+  )
+}
+
 /** Locks a blob row (serialising with uploads and deletes of the same bytes). */
 export async function lockBlob(db: Queryable, key: string): Promise<BlobRow | undefined> {
   const rows = await db.query<BlobRow & Record<string, unknown>>(

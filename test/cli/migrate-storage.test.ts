@@ -88,6 +88,14 @@ for (const db of dbKinds()) {
       assert.match(toBuiltIn.out, /3 copied/)
       for (const k of keys) assert.equal(await rawS3.exists(k), false, '--delete-source removed the bucket copies')
       await serveAndCheck(storage, { ASSET_STORAGE_BACKEND: 'built-in' }, docs)
+
+      // The filesystem copies left by the first run, removed now that built-in holds every file.
+      const cleanup = await runCli(['--to', 'built-in', '--from', 'filesystem', '--delete-source'], env)
+      assert.equal(cleanup.code, 0, cleanup.out)
+      assert.match(cleanup.out, /0 copied .* 3 source copies removed/)
+      for (const k of keys) assert.equal(await rawFs.exists(k), false)
+      await serveAndCheck(storage, { ASSET_STORAGE_BACKEND: 'built-in' }, docs)
+      assert.equal((await runCli(['--to', 's3', '--delete-source'], env)).code, 64, '--delete-source needs --from')
     } finally {
       rawS3.close()
       await storage.drop()
