@@ -14,6 +14,8 @@ import { openPglite } from './db/pglite.js'
 import { connectPostgres } from './db/postgres.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
+import { readTlsPair, watchTls } from './http/tls.js'
+import type { Server as TlsServer } from 'node:tls'
 import { createLogger, type Logger } from './log.js'
 import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from './nodes/service.js'
 import { createSecretsService } from './secrets/service.js'
@@ -27,6 +29,8 @@ export interface AppOptions {
   now?: () => Date
   /** Heartbeat timing of the node registry (tests shorten it). */
   nodes?: NodeRegistryOptions
+  /** How often TLS_CERT_FILE / TLS_KEY_FILE are checked for changes (ms; default 5000). */
+  tlsPollMs?: number
 }
 
 export interface FolioApp {
@@ -38,6 +42,8 @@ export interface FolioApp {
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
   listen(): Promise<string>
+  /** Reads TLS_CERT_FILE / TLS_KEY_FILE again (SIGHUP); false when TLS is off or they do not load. */
+  reloadTls(): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -79,6 +85,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
     const nodes = createNodeRegistry({ db, log, version, ...opts.nodes })
+    const tls = config.tls ? await readTlsPair(config.tls) : undefined
 
     const http = await createHttpServer(config, {
       log,
@@ -87,9 +94,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       apiTokens,
       documents,
       nodes,
+      tls,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
+    const tlsWatcher = config.tls ? watchTls(http.server as unknown as TlsServer, config.tls, log, { intervalMs: opts.tlsPollMs ?? 5000 }) : undefined
 
     let closed = false
     return {
@@ -104,9 +113,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await nodes.register(address)
         return address
       },
+      async reloadTls() {
+        return tlsWatcher ? tlsWatcher.reload() : false
+      },
       async close() {
         if (closed) return
         closed = true
+        tlsWatcher?.stop()
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await http.close() // waits for in-flight requests
         blobStore?.close?.()

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { MigrationError } from './db/migrate.js'
 import { errorFields } from './log.js'
 import { BlobStoreUnavailableError } from './storage/blob-store.js'
+import { TlsFileError } from './http/tls.js'
 
 const SHUTDOWN_GRACE_MS = 30_000
 
@@ -63,13 +64,15 @@ async function main(): Promise<void> {
       },
     )
   }
+  // SIGHUP: read TLS_CERT_FILE / TLS_KEY_FILE again now (they are also watched).
+  process.on('SIGHUP', () => void app.reloadTls())
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
 main().catch((e: unknown) => {
   // Errors meant for the operator are printed as they are; anything else as type + message.
-  const msg = e instanceof MigrationError || e instanceof BlobStoreUnavailableError ? e.message : JSON.stringify(errorFields(e))
+  const msg = e instanceof MigrationError || e instanceof BlobStoreUnavailableError || e instanceof TlsFileError ? e.message : JSON.stringify(errorFields(e))
   process.stderr.write(`folio: failed to start: ${msg}\n`)
   process.exit(1)
 })

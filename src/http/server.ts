@@ -14,6 +14,7 @@ import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
+import type { TlsPair } from './tls.js'
 import { validatorCompiler } from './validation.js'
 
 /** JSON bodies (annotations, secrets...) are small; file uploads stream past this limit. */
@@ -22,6 +23,8 @@ export const JSON_BODY_LIMIT = 1024 * 1024
 export interface HttpDeps extends ApiDeps, HealthDeps {
   log: Logger
   version: string
+  /** Native HTTPS (TLS_CERT_FILE / TLS_KEY_FILE); reloaded later through http/tls.ts. */
+  tls?: TlsPair
 }
 
 export async function createHttpServer(config: Config, deps: HttpDeps): Promise<FastifyInstance> {
@@ -36,6 +39,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
     routerOptions: { maxParamLength: 512 },
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     return503OnClosing: true,
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
   }) as unknown as FastifyInstance // pino's Logger type is wider than FastifyBaseLogger
   // text/plain is not a body type of this API: answer 415 instead of parsing it as a string.
   app.removeContentTypeParser('text/plain')

@@ -180,7 +180,7 @@ export async function spawnFolio(env: Record<string, string>, timeoutMs = 30_000
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`folio did not start in time:\n${out}`)), timeoutMs)
     const check = () => {
-      const m = /Folio is listening on (http:\/\/[^\s]+)/.exec(out)
+      const m = /Folio is listening on (https?:\/\/[^\s]+)/.exec(out)
       if (m) {
         clearTimeout(timer)
         resolve(m[1]!)
