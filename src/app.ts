@@ -17,6 +17,9 @@ import { createHttpServer } from './http/server.js'
 import { readTlsPair, watchTls } from './http/tls.js'
 import type { Server as TlsServer } from 'node:tls'
 import { createLogger, type Logger } from './log.js'
+import { instrumentBlobStore, instrumentDb } from './metrics/instrument.js'
+import { createMetricsRegistry, type MetricsRegistry } from './metrics/registry.js'
+import { registerRuntimeMetrics } from './metrics/runtime.js'
 import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from './nodes/service.js'
 import { createSecretsService } from './secrets/service.js'
 import type { BlobStore } from './storage/blob-store.js'
@@ -39,6 +42,8 @@ export interface FolioApp {
   readonly db: Db
   readonly log: Logger
   readonly nodes: NodeRegistry
+  /** Where other rooms register their metrics (GET /metrics exposes them). */
+  readonly metrics: MetricsRegistry
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
   listen(): Promise<string>
@@ -66,13 +71,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   const staging = new StagingArea(join(config.dataDir, 'tmp'))
   await staging.init()
 
-  const db = await openDatabase(config)
+  const metrics = createMetricsRegistry()
+  const stopRuntimeMetrics = registerRuntimeMetrics(metrics)
+  const db = instrumentDb(await openDatabase(config), metrics)
   // The built-in backend lives in the database, so the store comes after the migrations.
   let blobStore: BlobStore | undefined
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
-    const blobs = createBlobStore(config, db)
+    const blobs = instrumentBlobStore(createBlobStore(config, db), metrics)
     blobStore = blobs
     await blobs.check()
 
@@ -84,7 +91,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
-    const nodes = createNodeRegistry({ db, log, version, ...opts.nodes })
+    const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
     const tls = config.tls ? await readTlsPair(config.tls) : undefined
 
     const http = await createHttpServer(config, {
@@ -94,6 +101,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       apiTokens,
       documents,
       nodes,
+      metrics,
       tls,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
@@ -107,6 +115,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       db,
       log,
       nodes,
+      metrics,
       generatedApiToken: generated,
       async listen() {
         const address = await http.listen({ port: config.port, host: config.host })
@@ -123,10 +132,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await http.close() // waits for in-flight requests
         blobStore?.close?.()
+        stopRuntimeMetrics()
         await db.close()
       },
     }
   } catch (e) {
+    stopRuntimeMetrics()
     blobStore?.close?.()
     await db.close().catch(() => {})
     throw e

@@ -13,6 +13,7 @@ import { apiSurface, type ApiDeps } from './api/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
+import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
 import type { TlsPair } from './tls.js'
 import { validatorCompiler } from './validation.js'
@@ -20,7 +21,7 @@ import { validatorCompiler } from './validation.js'
 /** JSON bodies (annotations, secrets...) are small; file uploads stream past this limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024
 
-export interface HttpDeps extends ApiDeps, HealthDeps {
+export interface HttpDeps extends ApiDeps, HealthDeps, MetricsDeps {
   log: Logger
   version: string
   /** Native HTTPS (TLS_CERT_FILE / TLS_KEY_FILE); reloaded later through http/tls.ts. */
@@ -49,6 +50,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   app.setNotFoundHandler(async () => {
     throw new FolioError('not_found')
   })
+  instrumentHttp(app, deps.metrics)
   app.addHook('preParsing', async (req) => checkMediaType(req))
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({
@@ -62,6 +64,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
 
   await registerOpenApi(app, deps.version)
   await app.register(healthRoutes, deps)
+  await app.register(metricsRoutes, deps)
   await app.register(openApiRoutes)
   await app.register(async (api) => {
     await apiSurface(api, deps)

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Db } from '../db/db.js'
 import type { Logger } from '../log.js'
+import type { MetricsRegistry } from '../metrics/registry.js'
 import * as store from './store.js'
 
 export interface NodeInfo {
@@ -38,7 +39,7 @@ export interface NodeRegistryOptions {
 export const DEFAULT_HEARTBEAT_MS = 10_000
 const DAY_MS = 86_400_000
 
-export function createNodeRegistry(deps: { db: Db; log: Logger; version: string } & NodeRegistryOptions): NodeRegistry {
+export function createNodeRegistry(deps: { db: Db; log: Logger; version: string; metrics?: MetricsRegistry } & NodeRegistryOptions): NodeRegistry {
   const { db, log, version } = deps
   const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   const staleMs = heartbeatMs * 3
@@ -47,6 +48,14 @@ export function createNodeRegistry(deps: { db: Db; log: Logger; version: string 
   let address = ''
   let timer: NodeJS.Timeout | undefined
   let beating: Promise<void> = Promise.resolve()
+  if (deps.metrics) {
+    const gauge = deps.metrics.gauge('folio_cluster_nodes', 'Nodes registered in the shared database, by status', ['status'])
+    deps.metrics.onCollect(async () => {
+      const rows = await store.listNodes(db, staleMs)
+      gauge.set(rows.filter((r) => !r.stale).length, { status: 'up' })
+      gauge.set(rows.filter((r) => r.stale).length, { status: 'stale' })
+    })
+  }
 
   async function tick(): Promise<void> {
     try {
