@@ -25,12 +25,13 @@ export function instrumentHttp(app: FastifyInstance, metrics: MetricsRegistry): 
   const duration = metrics.histogram('folio_http_request_duration_seconds', 'Time from request to the end of the response, by method, route template and status', ['method', 'route', 'status'], HTTP_BUCKETS)
   const inFlight = metrics.gauge('folio_http_requests_in_flight', 'HTTP requests being handled now')
   inFlight.set(0)
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     ;(req as unknown as Record<symbol, bigint>)[START] = process.hrtime.bigint()
     inFlight.inc()
+    // 'close' comes for finished and for aborted responses alike (onResponse only for the first).
+    reply.raw.once('close', () => inFlight.dec())
   })
   app.addHook('onResponse', async (req, reply) => {
-    inFlight.dec()
     const start = (req as unknown as Record<symbol, bigint | undefined>)[START]
     const labels = { method: req.method, route: routeOf(req), status: String(reply.statusCode) }
     requests.inc(labels)

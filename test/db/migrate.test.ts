@@ -57,7 +57,7 @@ test('PGlite: migrations apply, and a second run is a no-op', async () => {
     assert.deepEqual(await migrate(db), all.map((m) => m.name))
     assert.deepEqual(await migrate(db), [])
     const tables = await db.query<{ t: string }>("select table_name as t from information_schema.tables where table_schema = 'public' order by 1")
-    assert.deepEqual(tables.map((r) => r.t), ['blobs', 'documents', 'folio_migrations', 'secrets'])
+    assert.deepEqual(tables.map((r) => r.t), ['blob_chunks', 'blobs', 'documents', 'folio_migrations', 'nodes', 'secrets'])
   } finally {
     await db.close()
   }
