@@ -28,6 +28,10 @@ const USAGE = `Usage: folio <command> [options]
 
   audit [--limit <n>] [--action <action>] [--type <secret type>]
 
+  start                                      run the server (as npm start does, after a build)
+  migrate-storage --to <backend> [--from <backend>] [--delete-source]
+                                             copy blobs between asset backends, verified
+
 Types: jwt, dashboard_password, secret_key_base, api_auth_token. Secrets are read from
 --secret-file or stdin, never from the command line. --generate (api_auth_token,
 secret_key_base, dashboard_password) makes a random one and prints it once.
@@ -199,6 +203,13 @@ async function audit(opts) {
 }
 
 async function main() {
+  // Commands that run Folio itself (not API calls) live in the server's entry point, which
+  // reads the same argv: `folio start` and `folio migrate-storage …` (issue #9; needs a build).
+  if (['start', 'migrate-storage'].includes(process.argv[2])) {
+    if (process.argv[2] === 'start') process.argv.splice(2, 1)
+    await import('../dist/src/main.js')
+    return
+  }
   let parsed
   try {
     parsed = parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true })

@@ -23,6 +23,8 @@ import { connectPostgres } from './db/postgres.js'
 import { createRemoteFetcher } from './documents/remote.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
+import { readTlsPair, watchTls } from './http/tls.js'
+import type { Server as TlsServer } from 'node:tls'
 import { createLogger, type Logger } from './log.js'
 import { createAddressPolicy } from './net/address-policy.js'
 import type { Connector, Resolver } from './net/ssrf-guard.js'
@@ -31,8 +33,12 @@ import { RenderPool } from './render/pool.js'
 import { createRenderService } from './render/service.js'
 import { createRevocationService, type RevocationService } from './revocations/service.js'
 import { createSecretsService, type SecretsService } from './secrets/service.js'
+import { instrumentBlobStore, instrumentDb } from './metrics/instrument.js'
+import { createMetricsRegistry, type MetricsRegistry } from './metrics/registry.js'
+import { registerRuntimeMetrics } from './metrics/runtime.js'
+import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from './nodes/service.js'
 import type { BlobStore } from './storage/blob-store.js'
-import { FilesystemBlobStore } from './storage/filesystem.js'
+import { createBlobStore } from './storage/from-config.js'
 import { StagingArea } from './storage/staging.js'
 
 export interface AppOptions {
@@ -43,6 +49,10 @@ export interface AppOptions {
   remoteNet?: { resolve?: Resolver; connect?: Connector }
   /** How often each node compares its views with the database (cluster bus); default 250 ms. */
   reconcileMs?: number
+  /** Heartbeat timing of the node registry (tests shorten it). */
+  nodes?: NodeRegistryOptions
+  /** How often TLS_CERT_FILE / TLS_KEY_FILE are checked for changes (ms; default 5000). */
+  tlsPollMs?: number
 }
 
 export interface FolioApp {
@@ -51,6 +61,9 @@ export interface FolioApp {
   readonly db: Db
   readonly log: Logger
   readonly annotations: AnnotationService
+  readonly nodes: NodeRegistry
+  /** Where other rooms register their metrics (GET /metrics exposes them). */
+  readonly metrics: MetricsRegistry
   /** Set only on the start that generated the API token, so main.ts can print it once. */
   readonly generatedApiToken?: string
   /** Random id of this node; its PostgreSQL connections are named `folio/<nodeId>`. */
@@ -62,6 +75,8 @@ export interface FolioApp {
   /** The in-memory revocation check, consulted before the verification cache (issue #3). */
   readonly revocationCheck: RevocationCheck
   listen(): Promise<string>
+  /** Reads TLS_CERT_FILE / TLS_KEY_FILE again (SIGHUP); false when TLS is off or they do not load. */
+  reloadTls(): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -77,32 +92,27 @@ export async function openDatabase(config: Config, opts: { applicationName?: str
   return openPglite(dir)
 }
 
-function createBlobStore(config: Config): BlobStore {
-  switch (config.assetBackend) {
-    case 'filesystem':
-      return new FilesystemBlobStore(join(config.dataDir, 'blobs'))
-    default:
-      // TODO(#9): built-in and s3 backends. Refused at start rather than silently replaced.
-      throw new Error(`ASSET_STORAGE_BACKEND=${config.assetBackend} is not available in this version of Folio`)
-  }
-}
-
 export async function buildApp(config: Config, opts: AppOptions = {}): Promise<FolioApp> {
   const log = opts.log ?? createLogger(config.logLevel, opts.logStream)
   const version = await readVersion()
   await mkdir(config.dataDir, { recursive: true })
-  const blobs = createBlobStore(config)
-  await blobs.check()
   const staging = new StagingArea(join(config.dataDir, 'tmp'))
   await staging.init()
 
   let stopAnnotations = async () => {}
   const nodeId = randomBytes(6).toString('hex')
-  const db = await openDatabase(config, { applicationName: `folio/${nodeId}` })
   let closeViews = async () => {}
+  const metrics = createMetricsRegistry()
+  const stopRuntimeMetrics = registerRuntimeMetrics(metrics)
+  const db = instrumentDb(await openDatabase(config, { applicationName: `folio/${nodeId}` }), metrics)
+  // The built-in backend lives in the database, so the store comes after the migrations.
+  let blobStore: BlobStore | undefined
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
+    const blobs = instrumentBlobStore(createBlobStore(config, db), metrics)
+    blobStore = blobs
+    await blobs.check()
 
     // Secrets and revocations live in memory on every node, kept current by the cluster bus (#4).
     const bus = createClusterBus(db, { log, nodeId, reconcileMs: opts.reconcileMs })
@@ -164,9 +174,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       }),
       cache: renderCache,
       maxPixels: config.render.maxPixels,
-      annotations: undefined, // TODO(#5): the annotation service's overlay source
+      annotations: annotations.overlaySource,
       log,
     })
+    const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
+    const tls = config.tls ? await readTlsPair(config.tls) : undefined
 
     const http = await createHttpServer(config, {
       log,
@@ -181,9 +193,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       secrets,
       revocations,
       audit,
+      nodes,
+      metrics,
+      tls,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
     await http.ready()
+    const tlsWatcher = config.tls ? watchTls(http.server as unknown as TlsServer, config.tls, log, { intervalMs: opts.tlsPollMs ?? 5000 }) : undefined
 
     let closed = false
     return {
@@ -192,6 +208,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       db,
       log,
       annotations,
+      nodes,
+      metrics,
       generatedApiToken: generated,
       nodeId,
       secrets,
@@ -199,21 +217,32 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       keyRing: secrets.keyRing,
       revocationCheck: revocations.check,
       async listen() {
-        return http.listen({ port: config.port, host: config.host })
+        const address = await http.listen({ port: config.port, host: config.host })
+        await nodes.register(address)
+        return address
+      },
+      async reloadTls() {
+        return tlsWatcher ? tlsWatcher.reload() : false
       },
       async close() {
         if (closed) return
         closed = true
+        tlsWatcher?.stop()
+        await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await annotations.close() // ends event streams, which would otherwise hold http.close()
         await http.close() // waits for in-flight requests
         await render.close()
         await closeViews()
+        blobStore?.close?.()
+        stopRuntimeMetrics()
         await db.close()
       },
     }
   } catch (e) {
     await stopAnnotations().catch(() => {})
     await closeViews().catch(() => {})
+    stopRuntimeMetrics()
+    blobStore?.close?.()
     await db.close().catch(() => {})
     throw e
   }

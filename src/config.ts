@@ -3,6 +3,7 @@
  * `loadConfig` is pure; only `main.ts` passes it the process environment (a test greps for other readers).
  * Every problem names its variable; all problems are reported together; nothing is clamped.
  */
+import { isIP } from 'node:net'
 import { isAbsolute, resolve } from 'node:path'
 import { isValidCidr } from './net/address-policy.js'
 import { algorithmProblem, deriveAlgorithm, parsePublicKeyPem } from './auth/key-fit.js'
@@ -96,6 +97,8 @@ export interface Config {
     timeoutMs: number
   }
   trustedProxies: string[]
+  /** Native HTTPS (issue #9): both files or neither; reloaded when they change. */
+  tls?: { certFile: string; keyFile: string }
   requestTimeoutMs: number
   logLevel: LogLevel
   /** undefined → any origin */
@@ -208,7 +211,8 @@ function parsePostgres(r: Reader): PostgresConfig | undefined {
 }
 
 function parseS3(r: Reader, backend: AssetBackend): S3Config | undefined {
-  if (backend !== 's3') return undefined
+  // Also read when the bucket is named with another backend: `folio migrate-storage` uses it.
+  if (backend !== 's3' && r.raw('ASSET_STORAGE_S3_BUCKET') === undefined) return undefined
   const bucket = r.str('ASSET_STORAGE_S3_BUCKET')
   if (bucket === undefined) r.problem('ASSET_STORAGE_S3_BUCKET: is required when ASSET_STORAGE_BACKEND=s3')
   const port = r.raw('ASSET_STORAGE_S3_PORT') === undefined ? undefined : r.int('ASSET_STORAGE_S3_PORT', 443, 1, 65535)
@@ -278,7 +282,17 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
     // Parsed as the guard will use it (four-part IPv4 or IPv6, prefix in range), not by pattern.
     if (!isValidCidr(c)) r.problem(`REMOTE_URL_FETCH_ALLOWED_CIDRS: "${c}" is not a CIDR like 10.0.0.0/8`)
   }
+  // The spec's name (§1); issue #9 calls it TRUST_PROXY. Addresses, CIDRs, or the range names
+  // fastify's proxy-addr knows. Never "trust everyone": a client could then forge its address.
   const trustedProxies = r.list('TRUSTED_PROXIES') ?? []
+  for (const p of trustedProxies) {
+    if (!isProxyEntry(p)) r.problem(`TRUSTED_PROXIES: "${p}" is not an IP address, a CIDR like 10.0.0.0/8, or one of loopback linklocal uniquelocal`)
+  }
+  const certFile = r.str('TLS_CERT_FILE')
+  const keyFile = r.str('TLS_KEY_FILE')
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    r.problem(`${certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'}: is required when ${certFile === undefined ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} is set`)
+  }
 
   const config: Config = {
     port: r.int('PORT', DEFAULTS.PORT, 0, 65535),
@@ -312,6 +326,9 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       timeoutMs: r.int('REMOTE_URL_FETCH_TIMEOUT', DEFAULTS.REMOTE_URL_FETCH_TIMEOUT, 100, 600_000),
     },
     trustedProxies,
+    tls: certFile !== undefined && keyFile !== undefined
+      ? { certFile: isAbsolute(certFile) ? certFile : resolve(cwd, certFile), keyFile: isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile) }
+      : undefined,
     requestTimeoutMs: r.int('SERVER_REQUEST_TIMEOUT', DEFAULTS.SERVER_REQUEST_TIMEOUT, 1000, 3_600_000),
     logLevel: r.oneOf('LOG_LEVEL', DEFAULTS.LOG_LEVEL, LOG_LEVELS),
     allowedOrigins,
@@ -332,6 +349,16 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return deepFreeze(config)
+}
+
+function isProxyEntry(p: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(p)) return true
+  const [addr, bits, ...rest] = p.split('/')
+  if (rest.length > 0) return false
+  const family = isIP(addr ?? '')
+  if (family === 0) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 function deepFreeze<T>(o: T): T {

@@ -12,6 +12,8 @@ import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { ChangeHub, type ChangeSink, type Subscription } from './events.js'
 import { parseLayerName } from './ids.js'
+import type { Content } from './instant-json.js'
+import { pageOverlaySvg } from './overlay.js'
 import { checkBatchSize, MAX_IDS, parseItems, type Actor, type ParsedItem, type WriteItem } from './items.js'
 import { layerOperations } from './layers.js'
 import { createPdfOutput, type PdfFile, type PdfOpenOptions } from './pdf-file.js'
@@ -230,6 +232,21 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     },
 
     parseLayer: parseLayerName,
+
+    /**
+     * What the renderer draws over pages (issue #6): the annotations of one layer, and a version
+     * that changes with every annotation change of the document (part of the image cache key).
+     */
+    overlaySource: {
+      async version(documentId: string, layer: string): Promise<string> {
+        return `${layer.length}:${layer}@${await store.lastSeq(db, documentId)}`
+      },
+      async overlays(documentId: string, layer: string, pageIndex: number, page: { width: number; height: number; rotation: number }) {
+        const rows = await store.annotationsOnPage(db, documentId, layer, pageIndex)
+        const svg = pageOverlaySvg(rows.map((r) => r.content as Content), page)
+        return svg === '' ? [] : [{ svg }]
+      },
+    },
     start: () => hub.start(),
     close: () => hub.close(),
     get subscribers() {

@@ -168,6 +168,14 @@ export async function annotationsForExport(db: Queryable, documentId: string, la
   )
 }
 
+/** Content of the annotations of one page of a layer, in listing order (drawn over page images). */
+export async function annotationsOnPage(db: Queryable, documentId: string, layer: string, pageIndex: number): Promise<AnnotationRow[]> {
+  return db.query<AnnotationRow & Record<string, unknown>>(
+    `select ${COLUMNS} from annotations where document_id = $1 and layer = $2 and page_index = $3 order by created_at, id`,
+    [documentId, layer, pageIndex],
+  )
+}
+
 /** Annotations of a layer that came from the given PDF objects (Instant JSON skippedPdfObjectIds). */
 export async function idsByPdfObjectIds(tx: Queryable, documentId: string, layer: string, nums: number[]): Promise<string[]> {
   const rows = await tx.query<{ id: string }>(

@@ -11,6 +11,8 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres'
+  /** Connections the adapter may open at most (PGlite: 1), for the pool-use metrics. */
+  readonly maxConnections?: number
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable & { exec(sql: string): Promise<void> }) => Promise<T>): Promise<T>
   /**

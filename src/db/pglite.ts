@@ -34,6 +34,7 @@ export async function openPglite(dataDir: string): Promise<Db> {
   const base = wrap(pg)
   return {
     kind: 'pglite',
+    maxConnections: 1,
     query: base.query,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
     async listen(channel, onPayload, onListen) {

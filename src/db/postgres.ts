@@ -47,6 +47,7 @@ export function connectPostgres(cfg: PostgresConfig, opts: { max?: number; appli
   const base = wrap(sql)
   return {
     kind: 'postgres',
+    maxConnections: common.max,
     query: base.query,
     async transaction(fn) {
       return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>

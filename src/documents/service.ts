@@ -190,7 +190,7 @@ export function createDocumentService(deps: {
 
   async function removeBlobBytes(key: string): Promise<void> {
     try {
-      await db.transaction((tx) => store.finishBlobDelete(tx, key, () => blobs.delete(key)))
+      await db.transaction((tx) => store.finishBlobDelete(tx, key, () => blobs.delete(key, { tx })))
     } catch (e) {
       // The row stays marked `deleting`; sweep() retries. The document is already gone.
       log.warn({ err: e, blob: key.slice(0, 12) }, 'blob delete deferred')
@@ -261,12 +261,16 @@ export function createDocumentService(deps: {
         const fresh = await store.claimBlob(tx, staged.sha256, staged.size, blobs.type)
         if (existing) await store.replaceDocument(tx, doc)
         else await store.insertDocument(tx, doc)
-        // Bytes go under their key only when the rows are written; identical bytes already
-        // stored are not written twice.
         if (deps.onUpload && hookData !== undefined) {
           hookErrors = await deps.onUpload.write(tx, id, hookData, { replaced: existing !== undefined, now: createdAt })
         }
-        if (fresh || !(await blobs.exists(staged.sha256))) await blobs.put(staged.sha256, staged)
+        // Bytes go under their key only when the rows are written; identical bytes already
+        // stored are not written twice.
+        if (fresh || !(await blobs.exists(staged.sha256, { tx }))) {
+          await blobs.put(staged.sha256, staged, { tx })
+          // A row revived or kept from another backend now names the one holding the bytes.
+          await store.setBlobBackend(tx, staged.sha256, blobs.type)
+        }
         if (existing && existing.blob_key !== staged.sha256 && (await store.releaseBlob(tx, existing.blob_key))) {
           return existing.blob_key
         }

@@ -64,7 +64,8 @@ export function createErrorHandler(bodyLimit: number) {
       }
       return reply.code(known.status).type('application/json; charset=utf-8').send(errorBody(known))
     }
-    if (req.raw.destroyed || (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
+    // A request body is destroyed once read, so only a dead socket means the client left.
+    if (req.raw.socket?.destroyed || (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
       req.log.info({ err }, 'client went away')
     } else {
       req.log.error({ err: errorFields(err) }, 'unhandled error')

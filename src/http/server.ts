@@ -14,15 +14,19 @@ import { CLIENT_MOUNT, clientSurface, INTERNAL_MOUNT, type ClientDeps } from './
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
+import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
+import type { TlsPair } from './tls.js'
 import { validatorCompiler } from './validation.js'
 
 /** JSON bodies (annotations, secrets...) are small; file uploads stream past this limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024
 
-export interface HttpDeps extends ApiDeps, ClientDeps, HealthDeps {
+export interface HttpDeps extends ApiDeps, ClientDeps, HealthDeps, MetricsDeps {
   log: Logger
   version: string
+  /** Native HTTPS (TLS_CERT_FILE / TLS_KEY_FILE); reloaded later through http/tls.ts. */
+  tls?: TlsPair
 }
 
 export async function createHttpServer(config: Config, deps: HttpDeps): Promise<FastifyInstance> {
@@ -37,6 +41,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
     routerOptions: { maxParamLength: 512 },
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     return503OnClosing: true,
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
   }) as unknown as FastifyInstance // pino's Logger type is wider than FastifyBaseLogger
   // text/plain is not a body type of this API: answer 415 instead of parsing it as a string.
   app.removeContentTypeParser('text/plain')
@@ -46,6 +51,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   app.setNotFoundHandler(async () => {
     throw new FolioError('not_found')
   })
+  instrumentHttp(app, deps.metrics)
   app.addHook('preParsing', async (req) => checkMediaType(req))
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({
@@ -59,6 +65,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
 
   await registerOpenApi(app, deps.version)
   await app.register(healthRoutes, deps)
+  await app.register(metricsRoutes, deps)
   await app.register(openApiRoutes)
   await app.register(async (api) => {
     await apiSurface(api, deps)

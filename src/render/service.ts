@@ -31,8 +31,9 @@ export const MAX_TEXT_CHARS = 200_000
  */
 export interface AnnotationSource {
   /** Changes whenever the document's annotations change; part of the image cache key. */
-  version(documentId: string): Promise<string>
-  overlays(documentId: string, pageIndex: number): Promise<AnnotationOverlay[]>
+  version(documentId: string, layer: string): Promise<string>
+  /** SVG in the displayed page's points (page: unrotated size and rotation). */
+  overlays(documentId: string, layer: string, pageIndex: number, page: { width: number; height: number; rotation: number }): Promise<AnnotationOverlay[]>
 }
 
 export interface ImageRequest {
@@ -40,8 +41,10 @@ export interface ImageRequest {
   width?: number
   height?: number
   format: ImageFormat
-  /** Draw annotations (the PDF's own and Folio's overlays). */
+  /** Draw annotations (Folio's, which include those imported from the PDF). */
   annotations: boolean
+  /** Whose annotations: the layer ('' = default; a JWT's layer on the client routes). */
+  layer?: string
 }
 
 export type Rendered =
@@ -143,15 +146,19 @@ export function createRenderService(deps: RenderDeps): RenderService {
       const { blob, page: p } = await page(documentId, pageIndex)
       const size = outputSize(p, req, deps.maxPixels)
       const source = req.annotations ? deps.annotations : undefined
-      const annotationVersion = req.annotations ? (source ? await source.version(documentId) : 'pdf') : 'none'
+      const layer = req.layer ?? ''
+      const annotationVersion = req.annotations ? (source ? await source.version(documentId, layer) : 'pdf') : 'none'
       const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion])
       return serve(key, req.format, MEDIA_TYPES[req.format], ifNoneMatch, async () => {
         const image = (await pool.run({
           docKey: blob.key,
           loadBytes: () => blob.read(),
-          job: { op: 'render', pageIndex, width: size.width, height: size.height, annotations: req.annotations },
+          // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
+          // were imported into Folio at upload (issue #5), and drawing both would show them twice
+          // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
+          job: { op: 'render', pageIndex, width: size.width, height: size.height, annotations: req.annotations && !source },
         })) as RawImage
-        const overlays = source ? await source.overlays(documentId, pageIndex) : []
+        const overlays = source ? await source.overlays(documentId, layer, pageIndex, p) : []
         return encodeImage(image, req.format, overlays, displayedSize(p))
       })
     },

@@ -21,6 +21,9 @@ import type { SecretsService } from '../../secrets/service.js'
 import { auditRoutes } from './audit.js'
 import { revocationRoutes } from './revocations.js'
 import { secretRoutes } from './secrets.js'
+import type { MetricsRegistry } from '../../metrics/registry.js'
+import type { NodeRegistry } from '../../nodes/service.js'
+import { nodeRoutes } from './nodes.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,7 +31,6 @@ declare module 'fastify' {
     apiCredential?: ApiCredential
   }
 }
-
 export interface ApiDeps {
   config: Config
   apiTokens: ApiTokenVerifier
@@ -39,14 +41,20 @@ export interface ApiDeps {
   secrets: SecretsService
   revocations: RevocationService
   audit: AuditService
+  nodes: NodeRegistry
+  metrics: MetricsRegistry
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const authFailures = deps.metrics.counter('folio_auth_failures_total', 'Refused credentials, by surface and reason', ['surface', 'reason'])
   app.decorateRequest('apiCredential', undefined)
   app.addHook('onRequest', async (req) => {
     const token = parseApiTokenHeader(req.headers.authorization)
     const credential = token === undefined ? undefined : deps.apiTokens.identify(token)
-    if (credential === undefined) throw new FolioError('unauthorized')
+    if (credential === undefined) {
+      authFailures.inc({ surface: 'api', reason: token === undefined ? 'missing' : 'invalid' })
+      throw new FolioError('unauthorized')
+    }
     req.apiCredential = credential
   })
   await app.register(documentRoutes, deps)
@@ -57,4 +65,5 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
   await app.register(secretRoutes, deps)
   await app.register(revocationRoutes, deps)
   await app.register(auditRoutes, deps)
+  await app.register(nodeRoutes, deps)
 }

@@ -38,7 +38,8 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
       schema: { ...pageImageSchema(op('render-document-page')), tags: [mount.tag], security },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
-      return sendPageImage(req, reply, deps, grant.documentId)
+      // The token's layer is drawn, never another's (spec §2 layer).
+      return sendPageImage(req, reply, deps, grant.documentId, undefined, grant.layer ?? '')
     })
 
     app.get('/:documentId/pages/:pageIndex/text', {

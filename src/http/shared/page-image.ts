@@ -168,6 +168,7 @@ export async function sendPageImage(
   deps: PageRouteDeps,
   documentId: string,
   pageIndex = (req.params as { pageIndex: number }).pageIndex,
+  layer = '',
 ): Promise<FastifyReply> {
   const q = req.query as PageImageQuery
   if ((q.width === undefined) === (q.height === undefined)) {
@@ -180,6 +181,7 @@ export async function sendPageImage(
     height: q.height,
     format,
     annotations: q.annotations !== false,
+    layer,
   }, req.headers['if-none-match']))
   return send(reply, rendered)
 }
