@@ -177,6 +177,25 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       annotations: annotations.overlaySource,
       log,
     })
+    // Issue #9 §5: render queue and cache, and the JWT verification cache, read at each scrape.
+    const renderQueue = metrics.gauge('folio_render_queue_length', 'Pages waiting for a render worker')
+    const renderBusy = metrics.gauge('folio_render_workers_busy', 'Render workers rendering now')
+    const renderWorkers = metrics.gauge('folio_render_workers', 'Render workers running')
+    const renderReplaced = metrics.gauge('folio_render_workers_replaced', 'Render workers replaced since start (timeout, crash, memory)')
+    const renderCacheBytes = metrics.gauge('folio_render_cache_bytes', 'Bytes of rendered pages in the disk cache')
+    const jwtCache = metrics.gauge('folio_jwt_cache', 'JWT verification cache: entries, hits and misses since start', ['stat'])
+    metrics.onCollect(() => {
+      const r = render.stats()
+      renderQueue.set(r.queued)
+      renderBusy.set(r.busy)
+      renderWorkers.set(r.workers)
+      renderReplaced.set(r.replaced)
+      renderCacheBytes.set(r.cacheBytes)
+      const j = jwt.cacheStats()
+      jwtCache.set(j.size, { stat: 'entries' })
+      jwtCache.set(j.hits, { stat: 'hits' })
+      jwtCache.set(j.misses, { stat: 'misses' })
+    })
     const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
     const tls = config.tls ? await readTlsPair(config.tls) : undefined
 

@@ -98,8 +98,9 @@ describe('deploy/Caddyfile', { skip: !hasCaddy && 'caddy is not installed' }, ()
     for (let i = 0; i < 4; i++) {
       for (const path of ['/i/d/abc/document_info', '/documents/abc/document_info']) {
         const res = await get(port, path)
-        assert.equal(res.status, 404) // Folio's own answer: those surfaces come with issue #3
-        assert.equal(JSON.parse(res.body).error.code, 'not_found')
+        // Folio's own answer: the client surfaces want a JWT (spec §7).
+        assert.equal(res.status, 401)
+        assert.equal(JSON.parse(res.body).error.code, 'invalid_token')
         assert.match(String(res.headers['strict-transport-security']), /max-age=/)
       }
     }
@@ -124,11 +125,12 @@ describe('deploy/Caddyfile', { skip: !hasCaddy && 'caddy is not installed' }, ()
     for (const n of nodes) {
       // Encoded dot segments (%2e%2e) are not dot segments (RFC 3986 §6.2.2.2 leaves them to the
       // server): such a path reaches Folio as a path under a public prefix, and Folio, which
-      // does not decode them either, answers 404 there. Nothing reaches another surface.
+      // does not decode them either, answers there: 401 without a JWT (the client surfaces) or
+      // 404 (no such path). Nothing reaches another surface.
       for (const line of n.logs.filter((l) => l.includes(marker))) {
         const { url, status } = JSON.parse(line)
         assert.match(url, /^\/(i|documents|viewer)\//, `only public prefixes reach a node: ${url}`)
-        assert.equal(status, 404, url)
+        assert.ok(status === 401 || status === 404, `${url}: ${status}`)
       }
     }
   })
@@ -145,8 +147,8 @@ describe('deploy/Caddyfile', { skip: !hasCaddy && 'caddy is not installed' }, ()
     await nodes.pop()!.close()
     for (let i = 0; i < 6; i++) {
       const res = await get(port, `/documents/after-death-${i}/document_info`)
-      assert.equal(res.status, 404)
-      assert.equal(JSON.parse(res.body).error.code, 'not_found', res.body)
+      assert.equal(res.status, 401)
+      assert.equal(JSON.parse(res.body).error.code, 'invalid_token', res.body)
     }
     assert.equal(nodes[0]!.logs.filter((l) => l.includes('/after-death-')).length, 6)
   })

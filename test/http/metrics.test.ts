@@ -49,6 +49,18 @@ for (const db of dbKinds()) {
       assert.equal(s.get('folio_auth_failures_total{surface="metrics",reason="invalid"}'), 1)
     })
 
+    test('JWT refusals on the client surfaces are counted by reason; render and JWT-cache gauges are exposed', async () => {
+      await request(`${f.url}/i/d/x/document_info`)
+      await request(`${f.url}/documents/x/document_info`, { headers: { authorization: 'Bearer not.a.jwt' } })
+      const m = await scrape()
+      assert.ok((m.get('folio_auth_failures_total{surface="client",reason="missing_token"}') ?? 0) >= 1, 'a missing token is counted')
+      const malformed = [...m.entries()].filter(([k]) => k.startsWith('folio_auth_failures_total{surface="client"') && !k.includes('missing_token'))
+      assert.ok(malformed.some(([, v]) => v >= 1), `a bad token is counted by its reason: ${malformed.map(([k]) => k).join(', ')}`)
+      for (const name of ['folio_render_queue_length', 'folio_render_workers_busy', 'folio_render_cache_bytes', 'folio_jwt_cache{stat="entries"}']) {
+        assert.ok(m.has(name), `${name} is exposed`)
+      }
+    })
+
     test('after traffic the counters, histograms and gauges have moved', async () => {
       const before = await scrape()
       const route = 'method="GET",route="/api/documents",status="200"'

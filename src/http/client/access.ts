@@ -10,6 +10,7 @@ import type { OriginPolicy } from '../../auth/origin.js'
 import type { DocumentService } from '../../documents/service.js'
 import type { RenderService } from '../../render/service.js'
 import type { AnnotationService } from '../../annotations/service.js'
+import type { MetricsRegistry } from '../../metrics/registry.js'
 import { FolioError } from '../../errors.js'
 
 declare module 'fastify' {
@@ -29,6 +30,7 @@ export interface ClientDeps {
   documents: DocumentService
   render: RenderService
   annotations: AnnotationService
+  metrics: MetricsRegistry
 }
 
 /** How one mount names its paths and operations. */

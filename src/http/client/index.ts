@@ -26,11 +26,13 @@ export { CLIENT_MOUNT, INTERNAL_MOUNT, requirePermission, type ClientDeps, type 
 
 export function clientSurface(mount: Mount, deps: ClientDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
+    const authFailures = deps.metrics.counter('folio_auth_failures_total', 'Refused credentials, by surface and reason', ['surface', 'reason'])
     app.addHook('onRequest', async (req, reply) => {
       applyOrigin(req, reply, deps.origins)
       if (req.method === 'OPTIONS') return // a preflight carries no credential (Fetch standard)
       const token = presentedToken(req)
       if (token === undefined) {
+        authFailures.inc({ surface: 'client', reason: 'missing_token' })
         bearerChallenge(reply)
         throw new FolioError('invalid_token', { reason: 'missing_token' }, {
           message: 'Send the JWT as Authorization: Bearer <jwt>',
@@ -39,7 +41,10 @@ export function clientSurface(mount: Mount, deps: ClientDeps) {
       try {
         req.grant = await deps.jwt.verify(token)
       } catch (e) {
-        if (e instanceof FolioError && e.code === 'invalid_token') bearerChallenge(reply)
+        if (e instanceof FolioError && e.code === 'invalid_token') {
+          bearerChallenge(reply)
+          authFailures.inc({ surface: 'client', reason: String(e.details.reason ?? 'invalid') })
+        }
         throw e
       }
     })

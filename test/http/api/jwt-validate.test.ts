@@ -33,7 +33,10 @@ for (const db of dbKinds()) {
       assert.equal(d.claims.document_id, 'doc-a')
       assert.deepEqual(d.grant, { documentId: 'doc-a', permissions: ['read-document'], layer: '', userId: 'alice' })
       const thumb = jwkThumbprint(pair.publicKey)
-      assert.deepEqual(d.keys_tried, [{ id: thumb, algorithm: 'RS256', fingerprint: thumb, result: 'verified' }])
+      // The key is the `jwt` secret seeded from JWT_PUBLIC_KEY (issue #4): its id is the secret's.
+      const secrets = await request(`${f.url}/api/secrets/jwt`, { headers: authHeader() })
+      const current = secrets.body.find((x: { expiresAt: string | null }) => x.expiresAt === null)
+      assert.deepEqual(d.keys_tried, [{ id: String(current.id), algorithm: 'RS256', fingerprint: thumb, result: 'verified' }])
     })
 
     test('a refused token: the failing check, the claim, the keys tried; never the key itself', async () => {

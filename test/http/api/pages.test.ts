@@ -139,8 +139,10 @@ for (const db of dbKinds()) {
     test("annotations are drawn unless ?annotations=false", async () => {
       const withAnn = await inspect((await getBytes(image(annotated, 0, '?width=612'))).bytes)
       const without = await inspect((await getBytes(image(annotated, 0, '?width=612&annotations=false'))).bytes)
-      // The square annotation covers 200 × 200 points in the lower half.
-      assert.ok(withAnn.bottom > 35_000, `annotation drawn: ${withAnn.bottom}`)
+      // The PDF's square annotation (200 × 200 points in the lower half) was imported into Folio
+      // at upload (issue #5) and is drawn from Folio's copy, a 1-point outline (~800 px), not from
+      // the file's own appearance stream.
+      assert.ok(withAnn.bottom > 500, `annotation drawn: ${withAnn.bottom}`)
       assert.equal(without.bottom, 0)
       assert.ok(without.dark > 50, 'the page content is still drawn')
     })
