@@ -181,6 +181,13 @@ export function createDocumentService(deps: {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
   const sources = new SourceCache<SourceBlob>(SOURCE_CACHE_TTL_MS, 10_000)
+  // document_info is what a viewer asks first and often (issue #3's bench): the same 1 s cache,
+  // invalidated by this node's own writes; another node's change shows within the TTL.
+  const infos = new SourceCache<DocumentInfo>(SOURCE_CACHE_TTL_MS, 10_000)
+  const forget = (id: string) => {
+    sources.invalidate(id)
+    infos.invalidate(id)
+  }
 
   async function get(id: string): Promise<DocumentRow> {
     const row = await store.findDocument(db, id)
@@ -279,7 +286,7 @@ export function createDocumentService(deps: {
         if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
         throw e
       })
-      sources.invalidate(id) // an overwrite changes the bytes behind the id
+      forget(id) // an overwrite changes the bytes behind the id
       if (released) await removeBlobBytes(released)
       return {
         document_id: id,
@@ -362,14 +369,16 @@ export function createDocumentService(deps: {
       }
     },
 
-    async info(id) {
-      const row = await get(id)
-      if (row.page_count === null || row.pages === null) {
-        throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
-          message: 'The document is encrypted and its pages cannot be read without its password',
-        })
-      }
-      return { document_id: row.id, title: row.title, pageCount: row.page_count, pages: row.pages }
+    info(id) {
+      return infos.get(id, async () => {
+        const row = await get(id)
+        if (row.page_count === null || row.pages === null) {
+          throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
+            message: 'The document is encrypted and its pages cannot be read without its password',
+          })
+        }
+        return { document_id: row.id, title: row.title, pageCount: row.page_count, pages: row.pages }
+      })
     },
 
     async properties(id) {
@@ -381,6 +390,7 @@ export function createDocumentService(deps: {
         throw new FolioError('bad_request', {}, { message: `title is longer than ${MAX_TITLE_LENGTH} characters` })
       }
       if (!(await store.updateTitle(db, id, title, now()))) throw new FolioError('document_not_found')
+      infos.invalidate(id)
       return properties(await get(id))
     },
 
@@ -390,7 +400,7 @@ export function createDocumentService(deps: {
         if (key === undefined) throw new FolioError('document_not_found')
         return (await store.releaseBlob(tx, key)) ? key : undefined
       })
-      sources.invalidate(id)
+      forget(id)
       if (released) await removeBlobBytes(released)
     },
 
