@@ -3,8 +3,10 @@
  * `loadConfig` is pure; only `main.ts` passes it the process environment (a test greps for other readers).
  * Every problem names its variable; all problems are reported together; nothing is clamped.
  */
+import { isIP } from 'node:net'
 import { isAbsolute, resolve } from 'node:path'
 import { isValidCidr } from './net/address-policy.js'
+import { algorithmProblem, deriveAlgorithm, parsePublicKeyPem } from './auth/key-fit.js'
 
 export const JWT_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
@@ -38,6 +40,12 @@ export const DEFAULTS = {
   SERVER_REQUEST_TIMEOUT: 60_000, // ms
   LOG_LEVEL: 'info',
   MAX_UPLOAD_SIZE_BYTES: 104_857_600, // bytes (100 MiB)
+  // Page rendering (issue #6). RENDER_WORKERS has no fixed default: unset → the number of cores.
+  RENDER_TIMEOUT_MS: 20_000, // ms one render or text extraction may run in a worker
+  RENDER_QUEUE_MAX: 64, // renders waiting for a worker; more → 429
+  RENDER_MAX_PIXELS: 40_000_000, // width × height of one image (a 5000 px wide A4 page is 35 M)
+  RENDER_WORKER_MEMORY_MB: 1024, // MiB of engine (WebAssembly) memory per worker
+  RENDER_CACHE_MAX_BYTES: 1_073_741_824, // bytes of rendered pages on disk (1 GiB); 0 = no cache
 } as const
 
 export interface PostgresConfig {
@@ -89,11 +97,22 @@ export interface Config {
     timeoutMs: number
   }
   trustedProxies: string[]
+  /** Native HTTPS (issue #9): both files or neither; reloaded when they change. */
+  tls?: { certFile: string; keyFile: string }
   requestTimeoutMs: number
   logLevel: LogLevel
   /** undefined → any origin */
   allowedOrigins?: string[]
   maxUploadBytes: number
+  render: {
+    /** undefined → the number of cores (decided by app.ts, which may ask the OS). */
+    workers?: number
+    timeoutMs: number
+    queueMax: number
+    maxPixels: number
+    workerMemoryMb: number
+    cacheMaxBytes: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -192,7 +211,8 @@ function parsePostgres(r: Reader): PostgresConfig | undefined {
 }
 
 function parseS3(r: Reader, backend: AssetBackend): S3Config | undefined {
-  if (backend !== 's3') return undefined
+  // Also read when the bucket is named with another backend: `folio migrate-storage` uses it.
+  if (backend !== 's3' && r.raw('ASSET_STORAGE_S3_BUCKET') === undefined) return undefined
   const bucket = r.str('ASSET_STORAGE_S3_BUCKET')
   if (bucket === undefined) r.problem('ASSET_STORAGE_S3_BUCKET: is required when ASSET_STORAGE_BACKEND=s3')
   const port = r.raw('ASSET_STORAGE_S3_PORT') === undefined ? undefined : r.int('ASSET_STORAGE_S3_PORT', 443, 1, 65535)
@@ -233,8 +253,16 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
   }
   // A PEM in an environment variable often arrives with literal "\n" sequences.
   const publicKey = r.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n')
-  if (publicKey !== undefined && !/-----BEGIN (RSA )?PUBLIC KEY-----/.test(publicKey)) {
-    r.problem('JWT_PUBLIC_KEY: is not a PEM public key (expected -----BEGIN PUBLIC KEY-----)')
+  if (publicKey !== undefined) {
+    try {
+      const key = parsePublicKeyPem(publicKey)
+      // spec §4: without JWT_ALGORITHM the key decides (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA...).
+      if (algorithmRaw === undefined) algorithm = deriveAlgorithm(key) ?? algorithm
+      const misfit = algorithmRaw === undefined || algorithmRaw === algorithm ? algorithmProblem(key, algorithm) : undefined
+      if (misfit) r.problem(`JWT_PUBLIC_KEY: does not fit JWT_ALGORITHM=${algorithm}: ${misfit}`)
+    } catch (e) {
+      r.problem(`JWT_PUBLIC_KEY: ${(e as Error).message}`)
+    }
   }
 
   const username = r.str('DASHBOARD_USERNAME')
@@ -254,7 +282,17 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
     // Parsed as the guard will use it (four-part IPv4 or IPv6, prefix in range), not by pattern.
     if (!isValidCidr(c)) r.problem(`REMOTE_URL_FETCH_ALLOWED_CIDRS: "${c}" is not a CIDR like 10.0.0.0/8`)
   }
+  // The spec's name (§1); issue #9 calls it TRUST_PROXY. Addresses, CIDRs, or the range names
+  // fastify's proxy-addr knows. Never "trust everyone": a client could then forge its address.
   const trustedProxies = r.list('TRUSTED_PROXIES') ?? []
+  for (const p of trustedProxies) {
+    if (!isProxyEntry(p)) r.problem(`TRUSTED_PROXIES: "${p}" is not an IP address, a CIDR like 10.0.0.0/8, or one of loopback linklocal uniquelocal`)
+  }
+  const certFile = r.str('TLS_CERT_FILE')
+  const keyFile = r.str('TLS_KEY_FILE')
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    r.problem(`${certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'}: is required when ${certFile === undefined ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} is set`)
+  }
 
   const config: Config = {
     port: r.int('PORT', DEFAULTS.PORT, 0, 65535),
@@ -288,14 +326,39 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       timeoutMs: r.int('REMOTE_URL_FETCH_TIMEOUT', DEFAULTS.REMOTE_URL_FETCH_TIMEOUT, 100, 600_000),
     },
     trustedProxies,
+    tls: certFile !== undefined && keyFile !== undefined
+      ? { certFile: isAbsolute(certFile) ? certFile : resolve(cwd, certFile), keyFile: isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile) }
+      : undefined,
     requestTimeoutMs: r.int('SERVER_REQUEST_TIMEOUT', DEFAULTS.SERVER_REQUEST_TIMEOUT, 1000, 3_600_000),
     logLevel: r.oneOf('LOG_LEVEL', DEFAULTS.LOG_LEVEL, LOG_LEVELS),
     allowedOrigins,
     maxUploadBytes: r.int('MAX_UPLOAD_SIZE_BYTES', DEFAULTS.MAX_UPLOAD_SIZE_BYTES, 1, Number.MAX_SAFE_INTEGER),
+    render: {
+      workers: r.raw('RENDER_WORKERS') === undefined ? undefined : r.int('RENDER_WORKERS', 1, 1, 256),
+      timeoutMs: r.int('RENDER_TIMEOUT_MS', DEFAULTS.RENDER_TIMEOUT_MS, 100, 600_000),
+      queueMax: r.int('RENDER_QUEUE_MAX', DEFAULTS.RENDER_QUEUE_MAX, 1, 100_000),
+      maxPixels: r.int('RENDER_MAX_PIXELS', DEFAULTS.RENDER_MAX_PIXELS, 1, 400_000_000),
+      // 2048: the engine's own ceiling (wasm32 build with a 2 GiB heap maximum).
+      workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
+      cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    },
   }
 
+  if (config.render.maxPixels * 3 > (config.render.workerMemoryMb * 1024 * 1024) / 2) {
+    r.problem(`RENDER_MAX_PIXELS: ${config.render.maxPixels} pixels need more than half of RENDER_WORKER_MEMORY_MB (${config.render.workerMemoryMb}) for one bitmap; lower it or raise RENDER_WORKER_MEMORY_MB`)
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return deepFreeze(config)
+}
+
+function isProxyEntry(p: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(p)) return true
+  const [addr, bits, ...rest] = p.split('/')
+  if (rest.length > 0) return false
+  const family = isIP(addr ?? '')
+  if (family === 0) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 function deepFreeze<T>(o: T): T {

@@ -11,10 +11,13 @@ export const ERRORS = {
   invalid_cursor: { status: 400, message: 'The cursor is not one this server issued' },
   missing_filter: { status: 400, message: 'Bulk delete needs at least one filter' },
   empty_body: { status: 400, message: 'The request body is empty' },
+  image_too_large: { status: 400, message: 'The requested image has more pixels than RENDER_MAX_PIXELS allows' },
   // 401 / 403: credentials
   unauthorized: { status: 401, message: 'Missing or invalid API token' },
+  invalid_token: { status: 401, message: 'The token was refused' },
   forbidden: { status: 403, message: 'The credential does not grant this' },
   invalid_csrf_token: { status: 403, message: 'Missing or wrong CSRF token; reload the dashboard' },
+  origin_not_allowed: { status: 403, message: 'This Origin is not in ALLOWED_ORIGINS' },
   remote_documents_disabled: {
     status: 403,
     message: 'Creating documents from a URL is disabled (ALLOW_REMOTE_DOCUMENTS=false)',
@@ -22,6 +25,7 @@ export const ERRORS = {
   // 404 / 405 / 409
   not_found: { status: 404, message: 'No such route' },
   document_not_found: { status: 404, message: 'No such document' },
+  page_not_found: { status: 404, message: 'The document has no page with this index' },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route' },
   document_exists: {
     status: 409,
@@ -40,11 +44,45 @@ export const ERRORS = {
   hash_mismatch: { status: 422, message: 'The fetched document does not have the given sha256' },
   remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
   remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
+  render_failed: { status: 422, message: 'The page could not be rendered' },
+  // annotations and layers (issue #5)
+  invalid_layer_name: { status: 400, message: 'A layer name has at most 256 characters and no "*"' },
+  invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
+  annotation_not_found: { status: 404, message: 'No such annotation' },
+  layer_not_found: { status: 404, message: 'No such layer' },
+  annotation_exists: { status: 409, message: 'An annotation with this id exists in this layer' },
+  annotation_version_conflict: {
+    status: 409,
+    message: 'The annotation changed since the version this update is based on',
+  },
+  layer_exists: { status: 409, message: 'A layer with this name exists' },
+  invalid_annotation: { status: 422, message: 'The annotation is not valid Instant JSON' },
+  too_many_annotations: { status: 422, message: 'Too many annotations in one request' },
+  invalid_instant_json: { status: 422, message: 'The body is not an Instant JSON document' },
+  pdf_encrypted: {
+    status: 422,
+    message: 'Annotations cannot be written into an encrypted PDF; download the original with ?source=true',
+  },
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
+  render_queue_full: { status: 429, message: 'Too many pages are waiting to be rendered; retry shortly' },
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The service is not ready' },
+  // Secrets and revocations (spec §4, §5; issue #4)
+  unknown_secret_type: { status: 404, message: 'Unknown secret type' },
+  secret_not_found: { status: 404, message: 'No such valid secret of this type' },
+  revocation_not_found: { status: 404, message: 'No such active revocation' },
+  invalid_expires_at: { status: 400, message: 'The expiry is missing, malformed or in the past' },
+  cannot_expire_current: { status: 400, message: 'The current secret never expires; rotate it instead' },
+  invalid_revocation: { status: 400, message: 'The revocation request is not valid' },
+  secret_too_short: { status: 422, message: 'The secret is too short' },
+  common_password: { status: 422, message: 'This password is one of the most common passwords' },
+  secret_invalid_characters: { status: 422, message: 'The secret contains characters it cannot have' },
+  invalid_jwt_key: { status: 422, message: 'The secret is not a PEM public key of an allowed kind' },
+  algorithm_not_allowed: { status: 422, message: 'The algorithm is not allowed' },
+  algorithm_key_mismatch: { status: 422, message: 'The algorithm does not fit the key' },
+  malformed_jwt: { status: 422, message: 'The token is not a compact JWT with a JSON payload' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ERRORS

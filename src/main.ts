@@ -1,10 +1,15 @@
+#!/usr/bin/env node
 /**
  * The process entry: the only file that reads process.env, listens, and handles signals.
+ * Also the `folio` command of package.json (`npx folio migrate-storage ...`).
  */
 import { buildApp } from './app.js'
+import { migrateStorageCommand } from './cli/migrate-storage.js'
 import { ConfigError, loadConfig } from './config.js'
 import { MigrationError } from './db/migrate.js'
 import { errorFields } from './log.js'
+import { BlobStoreUnavailableError } from './storage/blob-store.js'
+import { TlsFileError } from './http/tls.js'
 
 const SHUTDOWN_GRACE_MS = 30_000
 
@@ -18,6 +23,14 @@ async function main(): Promise<void> {
       process.exit(78) // EX_CONFIG
     }
     throw e
+  }
+
+  const [command, ...args] = process.argv.slice(2)
+  if (command === 'migrate-storage') {
+    process.exit(await migrateStorageCommand(args, config, (line) => process.stdout.write(`${line}\n`)))
+  } else if (command !== undefined && command !== 'start') {
+    process.stderr.write(`folio: unknown command "${command}"; commands: start (default), migrate-storage\n`)
+    process.exit(64) // EX_USAGE
   }
 
   const app = await buildApp(config)
@@ -51,12 +64,20 @@ async function main(): Promise<void> {
       },
     )
   }
+  // SIGHUP: read TLS_CERT_FILE / TLS_KEY_FILE again now (they are also watched).
+  process.on('SIGHUP', () => void app.reloadTls())
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
 main().catch((e: unknown) => {
-  const msg = e instanceof MigrationError ? e.message : JSON.stringify(errorFields(e))
+  if (e instanceof ConfigError) {
+    // e.g. a JWT_PUBLIC_KEY or DASHBOARD_PASSWORD refused by the secrets rules at seeding (#4)
+    process.stderr.write(`folio: ${e.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  // Errors meant for the operator are printed as they are; anything else as type + message.
+  const msg = e instanceof MigrationError || e instanceof BlobStoreUnavailableError || e instanceof TlsFileError ? e.message : JSON.stringify(errorFields(e))
   process.stderr.write(`folio: failed to start: ${msg}\n`)
   process.exit(1)
 })

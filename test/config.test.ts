@@ -58,6 +58,18 @@ describe('configuration', () => {
     assert.ok(problems({ JWT_ALGORITHM: 'none' }).some((x) => x.startsWith('JWT_ALGORITHM')))
   })
 
+  test('RENDER_* variables: defaults, bounds, and a pixel cap that must fit the worker memory', () => {
+    const d = loadConfig({})
+    assert.deepEqual({ ...d.render }, { workers: undefined, timeoutMs: 20000, queueMax: 64, maxPixels: 40000000, workerMemoryMb: 1024, cacheMaxBytes: 1073741824 })
+    const c = loadConfig({ RENDER_WORKERS: '3', RENDER_TIMEOUT_MS: '500', RENDER_QUEUE_MAX: '2', RENDER_CACHE_MAX_BYTES: '0' })
+    assert.deepEqual([c.render.workers, c.render.timeoutMs, c.render.queueMax, c.render.cacheMaxBytes], [3, 500, 2, 0])
+    const p = problems({ RENDER_WORKERS: '0', RENDER_TIMEOUT_MS: 'soon', RENDER_QUEUE_MAX: '0', RENDER_WORKER_MEMORY_MB: '4096', RENDER_CACHE_MAX_BYTES: '-1' })
+    for (const name of ['RENDER_WORKERS', 'RENDER_TIMEOUT_MS', 'RENDER_QUEUE_MAX', 'RENDER_WORKER_MEMORY_MB', 'RENDER_CACHE_MAX_BYTES']) {
+      assert.ok(p.some((x) => x.startsWith(`${name}:`)), `a problem names ${name}: ${p.join(' | ')}`)
+    }
+    assert.ok(problems({ RENDER_MAX_PIXELS: '40000000', RENDER_WORKER_MEMORY_MB: '128' }).some((x) => x.startsWith('RENDER_MAX_PIXELS:')))
+  })
+
   test('PG* variables select PostgreSQL; DATABASE_URL wins', () => {
     const c = loadConfig({ PGHOST: 'db', PGPORT: '6543', PGUSER: 'u', PGDATABASE: 'folio' })
     assert.deepEqual({ ...c.postgres }, { host: 'db', port: 6543, user: 'u', password: undefined, database: 'folio', ssl: 'disable' })

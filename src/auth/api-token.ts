@@ -5,8 +5,21 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 
+/** The credential a request presented: which api_auth_token secret matched (for the audit log). */
+export interface ApiCredential {
+  secretId: number
+  fingerprint: string
+}
+
+/** One valid api_auth_token: its sha256 digest and public identity. */
+export interface ApiTokenEntry extends ApiCredential {
+  digest: Buffer
+}
+
 export interface ApiTokenVerifier {
   verify(token: string): boolean
+  /** The matching secret, or undefined. Same constant-time walk as verify. */
+  identify(token: string): ApiCredential | undefined
 }
 
 const HEADER_RE = /^Token\s+token=(?:"([^"]*)"|([^\s"]*))\s*$/i
@@ -20,15 +33,18 @@ export function parseApiTokenHeader(header: string | undefined): string | undefi
   return token === undefined || token === '' ? undefined : token
 }
 
-export function createApiTokenVerifier(digests: () => readonly Buffer[]): ApiTokenVerifier {
-  return {
-    verify(token) {
-      const presented = createHash('sha256').update(token).digest()
-      let ok = false
-      for (const d of digests()) {
-        if (d.length === presented.length && timingSafeEqual(d, presented)) ok = true
-      }
-      return ok
-    },
+/**
+ * `tokens` is read on every call (the secrets service serves it from memory), so a rotation or
+ * an expiry applies to the next request without any query.
+ */
+export function createApiTokenVerifier(tokens: () => readonly ApiTokenEntry[]): ApiTokenVerifier {
+  const identify = (token: string): ApiCredential | undefined => {
+    const presented = createHash('sha256').update(token).digest()
+    let found: ApiTokenEntry | undefined
+    for (const t of tokens()) {
+      if (t.digest.length === presented.length && timingSafeEqual(t.digest, presented)) found = t
+    }
+    return found && { secretId: found.secretId, fingerprint: found.fingerprint }
   }
+  return { verify: (token) => identify(token) !== undefined, identify }
 }

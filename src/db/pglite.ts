@@ -34,10 +34,12 @@ export async function openPglite(dataDir: string): Promise<Db> {
   const base = wrap(pg)
   return {
     kind: 'pglite',
+    maxConnections: 1,
     query: base.query,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onListen) {
       const unsub = await pg.listen(channel, onPayload)
+      onListen?.() // one in-process connection: it is never lost and re-established
       return async () => unsub()
     },
     async notify(channel, payload) {

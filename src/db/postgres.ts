@@ -28,6 +28,10 @@ export function connectPostgres(cfg: PostgresConfig, opts: { max?: number; appli
     onnotice: () => {},
     types: { int8 } as unknown as Record<string, never>,
     connection: { application_name: opts.applicationName ?? 'folio' },
+    // Reconnect delay in seconds: 50 ms doubling to at most 1 s, with jitter. postgres.js's
+    // default grows to 20 s, which would keep a node's LISTEN down (and its views on the slower
+    // reconcile path) for up to 20 s after the database came back (issue #4: within 1 s).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
   }
   const sql = (cfg.url
     ? postgres(cfg.url, common)
@@ -43,12 +47,14 @@ export function connectPostgres(cfg: PostgresConfig, opts: { max?: number; appli
   const base = wrap(sql)
   return {
     kind: 'postgres',
+    maxConnections: common.max,
     query: base.query,
     async transaction(fn) {
       return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>
     },
-    async listen(channel, onPayload) {
-      const sub = await sql.listen(channel, onPayload)
+    async listen(channel, onPayload, onListen) {
+      // postgres.js re-listens on a new connection when the old one closes, calling onListen again.
+      const sub = await sql.listen(channel, onPayload, onListen)
       return async () => sub.unlisten()
     },
     async notify(channel, payload) {

@@ -13,17 +13,20 @@
  *    by `sweep()` at the next start.
  */
 import type { Readable } from 'node:stream'
-import type { Db } from '../db/db.js'
+import type { Db, Queryable } from '../db/db.js'
 import { sqlState } from '../db/db.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo } from '../pdf/inspect.js'
+import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo, type RandomAccessReader } from '../pdf/inspect.js'
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store.js'
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { newDocumentId, parseDocumentId } from './ids.js'
 import type { RemoteFetcher } from './remote.js'
+import { SourceCache } from './source-cache.js'
 import * as store from './store.js'
 import type { DocumentRow, PageRow } from './store.js'
+
+export type { PageRow }
 
 export interface DocumentSummary {
   id: string
@@ -103,8 +106,20 @@ export interface UrlCreate {
   sha256?: string
 }
 
+/** What the renderer needs of a document (issue #6): its source bytes and page facts. */
+export interface SourceBlob {
+  /** The blob key (sha256 of the bytes): equal keys, equal bytes. */
+  key: string
+  size: number
+  pages: PageRow[] | null
+  /** The whole source PDF in one buffer that owns its memory (it is handed to a render worker). */
+  read(): Promise<Buffer>
+}
+
 export const MAX_TITLE_LENGTH = 1024
 const BULK_DELETE_MAX = 10_000
+/** How long another node's overwrite or delete may go unseen by this node's page routes. */
+const SOURCE_CACHE_TTL_MS = 1000
 
 export interface DocumentService {
   stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
@@ -120,8 +135,36 @@ export interface DocumentService {
   bulkRemove(f: store.BulkFilter): Promise<{ deleted_count: number; skipped_count: number; total_matched: number }>
   openPdf(id: string, opts: { source: boolean; range?: ByteRange }): Promise<{ stream: Readable; size: number; sha256: string; title: string }>
   exists(id: string): Promise<boolean>
+  /** The source PDF's blob and pages, for rendering; 404 document_not_found. */
+  sourceBlob(id: string): Promise<SourceBlob>
   /** Finishes deletes interrupted by a crash. */
   sweep(): Promise<number>
+  /** The source file of a document for random access (annotation export, issue #5). */
+  openSource(id: string): Promise<SourcePdf>
+  /**
+   * copy_document (spec §3): a new document row sharing the source's blob (no second copy of
+   * the bytes); `onCopied` runs in the same transaction (the annotations room copies layers).
+   */
+  copy(sourceId: string, newId: string | undefined, onCopied?: (tx: Queryable, newId: string) => Promise<void>): Promise<{ document_id: string }>
+}
+
+export interface SourcePdf {
+  documentId: string
+  title: string
+  sha256: string
+  size: number
+  reader: RandomAccessReader
+  stream(range?: ByteRange): Promise<Readable>
+}
+
+/**
+ * Lets another room take part in uploads without this room knowing it (issue #5 imports the
+ * PDF's own annotations): `read` runs on the staged file before the transaction, `write` inside
+ * the transaction that writes the document row; what `write` returns is the response's `errors`.
+ */
+export interface UploadHook {
+  read(path: string, info: PdfInfo): Promise<unknown>
+  write(tx: Queryable, documentId: string, data: unknown, opts: { replaced: boolean; now: Date }): Promise<unknown[]>
 }
 
 export function createDocumentService(deps: {
@@ -133,9 +176,18 @@ export function createDocumentService(deps: {
   /** Present only when remote documents are allowed. */
   remote?: RemoteFetcher
   now?: () => Date
+  onUpload?: UploadHook
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
+  const sources = new SourceCache<SourceBlob>(SOURCE_CACHE_TTL_MS, 10_000)
+  // document_info is what a viewer asks first and often (issue #3's bench): the same 1 s cache,
+  // invalidated by this node's own writes; another node's change shows within the TTL.
+  const infos = new SourceCache<DocumentInfo>(SOURCE_CACHE_TTL_MS, 10_000)
+  const forget = (id: string) => {
+    sources.invalidate(id)
+    infos.invalidate(id)
+  }
 
   async function get(id: string): Promise<DocumentRow> {
     const row = await store.findDocument(db, id)
@@ -145,7 +197,7 @@ export function createDocumentService(deps: {
 
   async function removeBlobBytes(key: string): Promise<void> {
     try {
-      await db.transaction((tx) => store.finishBlobDelete(tx, key, () => blobs.delete(key)))
+      await db.transaction((tx) => store.finishBlobDelete(tx, key, () => blobs.delete(key, { tx })))
     } catch (e) {
       // The row stays marked `deleting`; sweep() retries. The document is already gone.
       log.warn({ err: e, blob: key.slice(0, 12) }, 'blob delete deferred')
@@ -209,14 +261,23 @@ export function createDocumentService(deps: {
         pdfVersion: info?.version ?? null,
         now: createdAt,
       }
+      const hookData = info && deps.onUpload ? await deps.onUpload.read(staged.path, info) : undefined
+      let hookErrors: unknown[] = []
       const released = await db.transaction(async (tx) => {
         const existing = input.overwrite ? await store.lockDocument(tx, id) : undefined
         const fresh = await store.claimBlob(tx, staged.sha256, staged.size, blobs.type)
         if (existing) await store.replaceDocument(tx, doc)
         else await store.insertDocument(tx, doc)
+        if (deps.onUpload && hookData !== undefined) {
+          hookErrors = await deps.onUpload.write(tx, id, hookData, { replaced: existing !== undefined, now: createdAt })
+        }
         // Bytes go under their key only when the rows are written; identical bytes already
         // stored are not written twice.
-        if (fresh || !(await blobs.exists(staged.sha256))) await blobs.put(staged.sha256, staged)
+        if (fresh || !(await blobs.exists(staged.sha256, { tx }))) {
+          await blobs.put(staged.sha256, staged, { tx })
+          // A row revived or kept from another backend now names the one holding the bytes.
+          await store.setBlobBackend(tx, staged.sha256, blobs.type)
+        }
         if (existing && existing.blob_key !== staged.sha256 && (await store.releaseBlob(tx, existing.blob_key))) {
           return existing.blob_key
         }
@@ -225,6 +286,7 @@ export function createDocumentService(deps: {
         if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
         throw e
       })
+      forget(id) // an overwrite changes the bytes behind the id
       if (released) await removeBlobBytes(released)
       return {
         document_id: id,
@@ -234,7 +296,7 @@ export function createDocumentService(deps: {
         pageCount: doc.pageCount,
         byteSize: staged.size,
         createdAt: createdAt.toISOString(),
-        errors: [],
+        errors: hookErrors,
       }
     } finally {
       await staged.discard()
@@ -307,14 +369,16 @@ export function createDocumentService(deps: {
       }
     },
 
-    async info(id) {
-      const row = await get(id)
-      if (row.page_count === null || row.pages === null) {
-        throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
-          message: 'The document is encrypted and its pages cannot be read without its password',
-        })
-      }
-      return { document_id: row.id, title: row.title, pageCount: row.page_count, pages: row.pages }
+    info(id) {
+      return infos.get(id, async () => {
+        const row = await get(id)
+        if (row.page_count === null || row.pages === null) {
+          throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
+            message: 'The document is encrypted and its pages cannot be read without its password',
+          })
+        }
+        return { document_id: row.id, title: row.title, pageCount: row.page_count, pages: row.pages }
+      })
     },
 
     async properties(id) {
@@ -326,6 +390,7 @@ export function createDocumentService(deps: {
         throw new FolioError('bad_request', {}, { message: `title is longer than ${MAX_TITLE_LENGTH} characters` })
       }
       if (!(await store.updateTitle(db, id, title, now()))) throw new FolioError('document_not_found')
+      infos.invalidate(id)
       return properties(await get(id))
     },
 
@@ -335,6 +400,7 @@ export function createDocumentService(deps: {
         if (key === undefined) throw new FolioError('document_not_found')
         return (await store.releaseBlob(tx, key)) ? key : undefined
       })
+      forget(id)
       if (released) await removeBlobBytes(released)
     },
 
@@ -373,10 +439,65 @@ export function createDocumentService(deps: {
       return (await store.findDocument(db, id)) !== undefined
     },
 
+    sourceBlob(id) {
+      return sources.get(id, async () => {
+        const row = await get(id)
+        return {
+          key: row.blob_key,
+          size: row.byte_size,
+          pages: row.pages,
+          read: () => readWhole(blobs, row.blob_key, row.byte_size).catch((e: unknown) => {
+            // Deleted by another node since the row was read (source-cache.ts): gone, not a fault.
+            if (e instanceof BlobNotFoundError) throw new FolioError('document_not_found', {}, { cause: e })
+            throw e
+          }),
+        }
+      })
+    },
+
     async sweep() {
       const keys = await store.blobsBeingDeleted(db)
       for (const key of keys) await removeBlobBytes(key)
       return keys.length
+    },
+
+    async openSource(id) {
+      const row = await get(id)
+      const key = row.blob_key
+      return {
+        documentId: row.id,
+        title: row.title,
+        sha256: row.source_sha256,
+        size: row.byte_size,
+        reader: blobReader(blobs, key, row.byte_size),
+        stream: (range) => blobs.get(key, range),
+      }
+    },
+
+    async copy(sourceId, newId, onCopied) {
+      const id = newId === undefined ? newDocumentId() : parseDocumentId(newId)
+      const createdAt = now()
+      await db.transaction(async (tx) => {
+        // Locking the source row keeps its blob referenced (never `deleting`) until we commit.
+        const src = await store.lockDocument(tx, sourceId)
+        if (!src) throw new FolioError('document_not_found')
+        await store.insertDocument(tx, {
+          id,
+          title: src.title,
+          blobKey: src.blob_key,
+          byteSize: src.byte_size,
+          passwordProtected: src.password_protected,
+          pageCount: src.page_count,
+          pages: src.pages,
+          pdfVersion: src.pdf_version,
+          now: createdAt,
+        })
+        await onCopied?.(tx, id)
+      }).catch((e: unknown) => {
+        if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
+        throw e
+      })
+      return { document_id: id }
     },
   }
 
@@ -391,6 +512,35 @@ export function createDocumentService(deps: {
       limit: 1,
     })
     return rows.length > 0
+  }
+}
+
+/** Reads a blob of known size into one buffer of its own (not a slice of Node's shared pool). */
+async function readWhole(blobs: BlobStore, key: string, size: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafeSlow(size)
+  let at = 0
+  for await (const chunk of await blobs.get(key)) {
+    const c = chunk as Buffer
+    if (at + c.length > size) throw new Error('blob is larger than recorded')
+    c.copy(out, at)
+    at += c.length
+  }
+  if (at !== size) throw new Error('blob is shorter than recorded')
+  return out
+}
+
+/** Random access to a blob through ranged reads (the PDF readers cache 4 KiB blocks on top). */
+function blobReader(blobs: BlobStore, key: string, size: number): RandomAccessReader {
+  return {
+    size,
+    async read(position, length) {
+      const start = Math.max(0, position)
+      const end = Math.min(size, start + Math.max(0, length)) - 1
+      if (end < start) return Buffer.alloc(0)
+      const chunks: Buffer[] = []
+      for await (const chunk of await blobs.get(key, { start, end })) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks)
+    },
   }
 }
 

@@ -56,6 +56,40 @@ export async function claimBlob(db: Queryable, key: string, size: number, backen
   throw new Error('could not claim blob row')
 }
 
+/** Records which backend holds a blob's bytes (after a put, or a move by migrate-storage). */
+export async function setBlobBackend(db: Queryable, key: string, backend: string): Promise<void> {
+  await db.query('update blobs set backend = $2 where key = $1 and backend <> $2', [key, backend])
+}
+
+export interface BlobRow { key: string; byte_size: number; backend: string; deleting: boolean }
+
+/** Blobs not (yet) on `backend`, in key order after `afterKey`, for migrate-storage. */
+export async function blobsNotOn(db: Queryable, backend: string, afterKey: string, limit: number): Promise<BlobRow[]> {
+  return db.query<BlobRow & Record<string, unknown>>(
+    `select key, byte_size, backend, deleting from blobs
+      where backend <> $1 and not deleting and key > $2 order by key limit $3`,
+    [backend, afterKey, limit],
+  )
+}
+
+/** Blobs recorded on `backend`, in key order after `afterKey`. */
+export async function blobsOn(db: Queryable, backend: string, afterKey: string, limit: number): Promise<BlobRow[]> {
+  return db.query<BlobRow & Record<string, unknown>>(
+    `select key, byte_size, backend, deleting from blobs
+      where backend = $1 and not deleting and key > $2 order by key limit $3`,
+    [backend, afterKey, limit],
+  )
+}
+
+/** Locks a blob row (serialising with uploads and deletes of the same bytes). */
+export async function lockBlob(db: Queryable, key: string): Promise<BlobRow | undefined> {
+  const rows = await db.query<BlobRow & Record<string, unknown>>(
+    'select key, byte_size, backend, deleting from blobs where key = $1 for update',
+    [key],
+  )
+  return rows[0]
+}
+
 export interface NewDocument {
   id: string
   title: string

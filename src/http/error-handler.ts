@@ -55,7 +55,7 @@ export function errorBody(e: FolioError): ErrorBody {
 
 export function createErrorHandler(bodyLimit: number) {
   return function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
-    const known = toFolioError(err, bodyLimit)
+    const known = toFolioError(err, req.routeOptions?.bodyLimit ?? bodyLimit) // routes may raise the limit
     if (known) {
       if (known.status >= 500) req.log.error({ err: known, code: known.code }, 'request failed')
       else req.log.debug({ code: known.code }, 'request refused')
@@ -64,7 +64,8 @@ export function createErrorHandler(bodyLimit: number) {
       }
       return reply.code(known.status).type('application/json; charset=utf-8').send(errorBody(known))
     }
-    if (req.raw.destroyed || (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
+    // A request body is destroyed once read, so only a dead socket means the client left.
+    if (req.raw.socket?.destroyed || (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
       req.log.info({ err }, 'client went away')
     } else {
       req.log.error({ err: errorFields(err) }, 'unhandled error')

@@ -11,19 +11,24 @@ import { FolioError } from '../errors.js'
 import { redactUrl, type Logger } from '../log.js'
 import { apiSurface, type ApiDeps } from './api/index.js'
 import { dashboardSurface, type DashboardDeps } from './dashboard/index.js'
+import { CLIENT_MOUNT, clientSurface, INTERNAL_MOUNT, type ClientDeps } from './client/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
+import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
+import type { TlsPair } from './tls.js'
 import { validatorCompiler } from './validation.js'
 import { viewerSurface } from './viewer.js'
 
 /** JSON bodies (annotations, secrets...) are small; file uploads stream past this limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024
 
-export interface HttpDeps extends ApiDeps, DashboardDeps, HealthDeps {
+export interface HttpDeps extends ApiDeps, ClientDeps, DashboardDeps, HealthDeps, MetricsDeps {
   log: Logger
   version: string
+  /** Native HTTPS (TLS_CERT_FILE / TLS_KEY_FILE); reloaded later through http/tls.ts. */
+  tls?: TlsPair
 }
 
 export async function createHttpServer(config: Config, deps: HttpDeps): Promise<FastifyInstance> {
@@ -38,6 +43,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
     routerOptions: { maxParamLength: 512 },
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     return503OnClosing: true,
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
   }) as unknown as FastifyInstance // pino's Logger type is wider than FastifyBaseLogger
   // text/plain is not a body type of this API: answer 415 instead of parsing it as a string.
   app.removeContentTypeParser('text/plain')
@@ -47,6 +53,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   app.setNotFoundHandler(async () => {
     throw new FolioError('not_found')
   })
+  instrumentHttp(app, deps.metrics)
   app.addHook('preParsing', async (req) => checkMediaType(req))
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({
@@ -60,6 +67,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
 
   await registerOpenApi(app, deps.version)
   await app.register(healthRoutes, deps)
+  await app.register(metricsRoutes, deps)
   await app.register(openApiRoutes)
   await app.register(async (api) => {
     await apiSurface(api, deps)
@@ -68,8 +76,10 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
       throw new FolioError('not_found')
     })
   }, { prefix: '/api' })
-  // /i, /documents (JWT, issue #3) are mounted here as they land; until then their paths are 404.
-  // The dashboard (issue #7): 404 on every path unless a username and a password are set.
+  // The client surfaces (JWT, spec §7): one implementation, two mounts, the same rights.
+  await app.register(clientSurface(INTERNAL_MOUNT, deps), { prefix: '/i' })
+  await app.register(clientSurface(CLIENT_MOUNT, deps), { prefix: '/documents' })
+  // The dashboard (issue #7): 404 on every path unless a username and a dashboard password exist.
   await app.register(dashboardSurface(deps), { prefix: '/dashboard' })
   await app.register(viewerSurface(deps), { prefix: '/viewer' })
   return app

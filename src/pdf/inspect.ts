@@ -52,11 +52,11 @@ const DEFAULT_LIMITS: Limits = { maxPages: 100_000, maxObjects: 1_000_000, maxSt
 const HEADER_WINDOW = 1024 // §7.5.2 wants the header at byte 0; Acrobat accepts it within 1024
 const TAIL_WINDOW = 2048 // §7.5.5: startxref and %%EOF end the file; leave room for trailing junk
 /** US Letter, used when no /MediaBox is found on a page or its ancestors (see pageInfo). */
-const LETTER: Rect = [0, 0, 612, 792]
+export const LETTER: Rect = [0, 0, 612, 792]
 
 /** Normalised rectangle: lower-left x, lower-left y, upper-right x, upper-right y. */
-type Rect = [number, number, number, number]
-type Rotation = PdfPageInfo['rotation']
+export type Rect = [number, number, number, number]
+export type Rotation = PdfPageInfo['rotation']
 
 /**
  * Reads the structure of the PDF behind `reader`. Rejects with `PdfInspectError` for anything
@@ -97,7 +97,7 @@ async function inspect(ctx: InspectContext): Promise<PdfInfo> {
   return { version, pageCount: pages.length, pages, encrypted: ctx.encrypted }
 }
 
-async function readHeaderVersion(file: FileWindow): Promise<string> {
+export async function readHeaderVersion(file: FileWindow): Promise<string> {
   if (file.size === 0) fail('not_pdf', 'the file is empty')
   const head = (await file.read(0, HEADER_WINDOW)).toString('latin1')
   const match = /%PDF-(\d+\.\d+)/.exec(head)
@@ -105,7 +105,7 @@ async function readHeaderVersion(file: FileWindow): Promise<string> {
   return match[1]!
 }
 
-async function readStartxref(file: FileWindow): Promise<number> {
+export async function readStartxref(file: FileWindow): Promise<number> {
   const length = Math.min(file.size, TAIL_WINDOW)
   const tail = (await file.read(file.size - length, length)).toString('latin1')
   const at = tail.lastIndexOf('startxref')
@@ -185,7 +185,7 @@ async function inheritAttributes(store: ObjectStore, dict: PdfDict, inherited: I
 }
 
 /** §7.7.3.3: /Rotate is a multiple of 90; -90 and 450 are accepted as 270 and 90. */
-function normaliseRotation(value: PdfObject): Rotation {
+export function normaliseRotation(value: PdfObject): Rotation {
   if (typeof value !== 'number' || !Number.isFinite(value) || value % 90 !== 0) fail('malformed', 'bad /Rotate')
   return ((((value % 360) + 360) % 360) + 0) as Rotation
 }
@@ -194,7 +194,7 @@ function normaliseRotation(value: PdfObject): Rotation {
  * §7.9.5: a rectangle is any two opposite corners. A box that is not 4 numbers or has no area is
  * ignored (the inherited or default box applies), as pdf.js does, rather than failing the file.
  */
-async function readRect(store: ObjectStore, value: PdfObject | undefined): Promise<Rect | undefined> {
+export async function readRect(store: ObjectStore, value: PdfObject | undefined): Promise<Rect | undefined> {
   const array = await store.resolve(value)
   if (!Array.isArray(array) || array.length !== 4) return undefined
   const numbers: number[] = []
@@ -217,7 +217,7 @@ function pageInfo({ mediaBox, cropBox, rotation }: Inherited): PdfPageInfo {
 }
 
 /** §14.11.2: the crop box is clipped to the media box; an empty intersection falls back to it. */
-function intersect(a: Rect, b: Rect): Rect | undefined {
+export function intersect(a: Rect, b: Rect): Rect | undefined {
   const r: Rect = [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])]
   return r[2] > r[0] && r[3] > r[1] ? r : undefined
 }

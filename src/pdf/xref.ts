@@ -35,6 +35,11 @@ export class XrefChain implements XrefLookup {
     return null
   }
 
+  /** The newest section's trailer (a /Type /XRef stream dictionary when that section is a stream). */
+  get newestTrailer(): PdfDict {
+    return this.sections[0]!.trailer
+  }
+
   /** A trailer entry from the newest trailer that has it (null counts as absent, §7.3.9). */
   trailerValue(key: string): PdfValue | undefined {
     for (const { trailer } of this.sections) {

@@ -1,61 +1,279 @@
 /**
- * Secrets at runtime (spec §4). This first version covers what the foundation needs: the
- * api_auth_token type, seeded from API_AUTH_TOKEN or generated once at first start, and an
- * in-memory view of its valid digests so checking a token costs no database query.
- * Issue #4 adds the other types, the /api/secrets routes, rotation, expiry and propagation.
+ * Secrets at runtime (spec §4, issue #4): four types, each with exactly one current version that
+ * never expires and any number of others with an expiry. A secret is valid while it is current or
+ * not yet expired; every valid one is accepted, the current one signs.
+ *
+ * Every consumer reads the in-memory view (cache.ts): the API token check, the JWT KeyRing, the
+ * dashboard password check and the signer cost no database query per request. Changes go through
+ * the cluster bus (db/notify.ts), which reloads the view on every node within a second.
+ * Mutations serialise on one advisory lock, so two rotations on two nodes cannot both replace the
+ * same current secret.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import type { Db } from '../db/db.js'
-import { findCurrent, findValid, replaceCurrent } from './store.js'
+import type { Actor } from '../audit/service.js'
+import { recordAudit } from '../audit/service.js'
+import type { ApiTokenEntry } from '../auth/api-token.js'
+import type { KeyRing } from '../auth/keys.js'
+import type { JwtAlgorithm } from '../config.js'
+import type { Db, Queryable } from '../db/db.js'
+import type { ClusterBus } from '../db/notify.js'
+import { FolioError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { SecretsView } from './cache.js'
+import { prepareSecret } from './material.js'
+import { verifyPassword } from './password.js'
+import { seedSecrets, type SeedEnv } from './seed.js'
+import { createSigner, type Signer } from './signer.js'
+import { findAllValid, findById, findValid, insertSecret, replaceCurrent, setExpiry, SECRET_TYPES, type SecretRow, type SecretType } from './store.js'
 
-export function sha256Hex(s: string | Buffer): string {
-  return createHash('sha256').update(s).digest('hex')
+export { fingerprintOf, sha256Hex } from './material.js'
+export { SECRET_TYPES, type SecretType } from './store.js'
+export type { SeedEnv } from './seed.js'
+export type { Signer } from './signer.js'
+
+export const SECRETS_TOPIC = 'secrets'
+// "folio" + 0x7f: the key of the transaction-scoped advisory lock all secret changes take.
+const SECRETS_LOCK = 0x666f6c697f
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** What listings and responses show of a secret: never the secret (spec §4). */
+export interface SecretSummary {
+  id: number
+  expiresAt: string | null
+  /** jwt only */
+  algorithm?: string
+  /** jwt only: RFC 7638 thumbprint of the public key */
+  fingerprint?: string
 }
 
-/** Public, non-reversible id of a secret for listings and the audit log. */
-export function fingerprintOf(secret: string): string {
-  return sha256Hex(`folio-fingerprint:${secret}`).slice(0, 16)
+export interface RotateResult extends SecretSummary {
+  previous: SecretSummary | null
+}
+
+export interface DashboardCredential {
+  secretId: number
+  fingerprint: string
 }
 
 export interface SecretsService {
-  /**
-   * Applies API_AUTH_TOKEN (replacing the current token) or, when unset and none is stored,
-   * generates one. Returns the generated token so that main.ts can print it once; never logged.
-   */
-  seedApiToken(envToken: string | undefined): Promise<{ generated?: string }>
+  /** Env seeding at start (seed.ts); returns a generated API token to print once, never logged. */
+  seedFromEnv(env: SeedEnv, replace: boolean): Promise<{ generatedApiToken?: string }>
+  list(type: string): Promise<SecretSummary[]>
+  add(type: string, input: { secret: string; expiresAt?: string; algorithm?: string }, actor: Actor): Promise<SecretSummary>
+  rotate(type: string, input: { secret: string; previousExpiresAt?: string; algorithm?: string }, actor: Actor): Promise<RotateResult>
+  /** Changes a non-current secret's expiry; a past time (or "now") expires it now. */
+  setExpiry(type: string, id: string, expiresAt: string | undefined, actor: Actor): Promise<SecretSummary>
   /** sha256 digests of every valid api_auth_token, from memory. */
   apiTokenDigests(): readonly Buffer[]
-  /** Reloads the in-memory view from the database. */
-  reload(): Promise<void>
+  /** Every valid api_auth_token (digest, id, fingerprint), from memory. */
+  apiTokens(): readonly ApiTokenEntry[]
+  /** The valid `jwt` keys for JWT verification (issue #3); onChange fires on change and expiry. */
+  readonly keyRing: KeyRing
+  /** Signs with the current secret_key_base, verifies with any valid one (signer.ts). */
+  signer(purpose: string): Signer
+  /** The valid dashboard_password the given password matches, if any (scrypt; ~0.1 s each). */
+  verifyDashboardPassword(password: string): Promise<DashboardCredential | undefined>
+  hasDashboardPassword(): boolean
+  /** Ids of the valid dashboard_password secrets: a dashboard session ends with its password (#7). */
+  validDashboardPasswordIds(): readonly number[]
+  /** Stops the expiry timer. */
+  close(): void
 }
 
-export function createSecretsService(deps: { db: Db; now?: () => Date }): SecretsService {
-  const now = deps.now ?? (() => new Date())
-  let digests: Buffer[] = []
+export interface SecretsDeps {
+  db: Db
+  bus: ClusterBus
+  log: Logger
+  jwt: { algorithm: JwtAlgorithm; maxLifetimeSeconds: number }
+  now?: () => Date
+}
 
-  const reload = async () => {
-    const rows = await findValid(deps.db, 'api_auth_token', now())
-    digests = rows.map((r) => Buffer.from(r.material, 'hex'))
+export function parseSecretType(type: string): SecretType {
+  if (!(SECRET_TYPES as readonly string[]).includes(type)) {
+    throw new FolioError('unknown_secret_type', { allowed: SECRET_TYPES }, { message: `Unknown secret type; use one of ${SECRET_TYPES.join(', ')}` })
+  }
+  return type as SecretType
+}
+
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
+
+/** Parses an expiry. `future`: a past time is refused (add); otherwise it is clamped to now. */
+function parseExpiry(raw: string | undefined, field: string, now: Date, opts: { future: boolean }): Date {
+  if (raw === undefined) throw new FolioError('invalid_expires_at', { reason: 'missing', field }, { message: `${field} is required` })
+  if (raw === 'now' && !opts.future) return now
+  const ms = ISO_RE.test(raw) ? Date.parse(raw) : NaN
+  if (Number.isNaN(ms)) {
+    throw new FolioError('invalid_expires_at', { reason: 'format', field }, { message: `${field} must be an ISO 8601 time with a time zone, e.g. 2030-01-01T12:00:00Z${opts.future ? '' : ', or "now"'}` })
+  }
+  if (ms <= now.getTime()) {
+    if (opts.future) throw new FolioError('invalid_expires_at', { reason: 'past', field }, { message: `${field} must be in the future` })
+    return now
+  }
+  return new Date(ms)
+}
+
+function summary(r: SecretRow): SecretSummary {
+  const s: SecretSummary = { id: Number(r.id), expiresAt: r.is_current || r.expires_at === null ? null : r.expires_at.toISOString() }
+  if (r.type === 'jwt') {
+    s.algorithm = r.algorithm ?? undefined
+    s.fingerprint = r.fingerprint
+  }
+  return s
+}
+
+export function createSecretsService(deps: SecretsDeps): SecretsService {
+  const now = deps.now ?? (() => new Date())
+  const { db, bus, log } = deps
+  let view = new SecretsView([])
+  const listeners = new Set<() => void>()
+  let expiryTimer: NodeJS.Timeout | undefined
+
+  function fireKeyChange(): void {
+    for (const l of listeners) {
+      try {
+        l()
+      } catch (e) {
+        log.error({ err: e }, 'a KeyRing listener failed')
+      }
+    }
+  }
+
+  // onChange must also fire when a key expires with no database change: a timer at the next expiry.
+  function scheduleExpiry(): void {
+    if (expiryTimer) clearTimeout(expiryTimer)
+    expiryTimer = undefined
+    const next = view.jwt.nextExpiry(Date.now())
+    if (next === Infinity) return
+    expiryTimer = setTimeout(() => {
+      fireKeyChange()
+      scheduleExpiry()
+    }, Math.min(Math.max(next - Date.now() + 1, 0), MAX_TIMER_MS))
+    expiryTimer.unref()
+  }
+
+  bus.register<never>(SECRETS_TOPIC, {
+    async load(q: Queryable) {
+      const next = new SecretsView(await findAllValid(q, now()))
+      const changed = next.jwtSignature !== view.jwtSignature
+      view = next
+      scheduleExpiry()
+      if (changed) fireKeyChange()
+    },
+  })
+
+  /** Runs a change under the secrets lock, announced to every node, with its audit entries. */
+  function change<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return bus.change(SECRETS_TOPIC, async (tx) => {
+      await tx.query('select pg_advisory_xact_lock($1)', [SECRETS_LOCK])
+      return { result: await fn(tx), ops: [SECRETS_TOPIC] }
+    })
+  }
+
+  const keyRing: KeyRing = {
+    validKeys: (at) => view.jwt.at(at.getTime()),
+    onChange(listener) {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
   }
 
   return {
-    async seedApiToken(envToken) {
+    async seedFromEnv(env, replace) {
       let generated: string | undefined
-      await deps.db.transaction(async (tx) => {
-        // Serialise concurrent starts of several nodes on one database.
-        await tx.query('select pg_advisory_xact_lock($1)', [0x666f6c697f])
-        const current = await findCurrent(tx, 'api_auth_token')
-        const token = envToken ?? (current ? undefined : (generated = randomBytes(32).toString('base64url')))
-        if (token === undefined) return
-        const material = sha256Hex(token)
-        if (current?.material === material) return
-        // An env token replaces the stored one at once: the operator changed it on purpose.
-        await replaceCurrent(tx, { type: 'api_auth_token', material, algorithm: null, fingerprint: fingerprintOf(token) }, now())
+      // Not through change(), which always announces: a start that changes nothing must not make every node reload.
+      await bus.change(SECRETS_TOPIC, async (tx) => {
+        await tx.query('select pg_advisory_xact_lock($1)', [SECRETS_LOCK])
+        const { changes, generatedApiToken } = await seedSecrets(tx, env, replace, now())
+        generated = generatedApiToken
+        for (const c of changes) log.info({ action: c.action, type: c.secretType, id: c.targetId, fingerprint: c.fingerprint }, 'secret seeded')
+        return { result: undefined, ops: changes.length > 0 ? [SECRETS_TOPIC] : [] }
       })
-      await reload()
-      return { generated }
+      return { generatedApiToken: generated }
     },
-    apiTokenDigests: () => digests,
-    reload,
+
+    async list(type) {
+      const t = parseSecretType(type)
+      return (await findValid(db, t, now())).map(summary)
+    },
+
+    async add(type, input, actor) {
+      const t = parseSecretType(type)
+      const expiresAt = parseExpiry(input.expiresAt, 'expiresAt', now(), { future: true })
+      const row = await prepareSecret(t, input.secret, { algorithm: input.algorithm, rsaDefault: deps.jwt.algorithm })
+      return change(async (tx) => {
+        const created = await insertSecret(tx, row, expiresAt, now())
+        await recordAudit(tx, now(), [{
+          action: 'secret.add', secretType: t, targetId: Number(created.id), fingerprint: created.fingerprint, actor,
+          details: { expiresAt: expiresAt.toISOString(), ...(created.algorithm ? { algorithm: created.algorithm } : {}) },
+        }])
+        return summary(created)
+      })
+    },
+
+    async rotate(type, input, actor) {
+      const t = parseSecretType(type)
+      const at = now()
+      // Default: the previous current stays valid as long as a token signed before the rotation can live.
+      const previousExpiresAt = input.previousExpiresAt === undefined
+        ? new Date(at.getTime() + deps.jwt.maxLifetimeSeconds * 1000)
+        : parseExpiry(input.previousExpiresAt, 'previousExpiresAt', at, { future: false })
+      const row = await prepareSecret(t, input.secret, { algorithm: input.algorithm, rsaDefault: deps.jwt.algorithm })
+      return change(async (tx) => {
+        const { current, previous } = await replaceCurrent(tx, row, previousExpiresAt, now())
+        await recordAudit(tx, now(), [{
+          action: 'secret.rotate', secretType: t, targetId: Number(current.id), fingerprint: current.fingerprint, actor,
+          details: {
+            ...(current.algorithm ? { algorithm: current.algorithm } : {}),
+            ...(previous ? { previousId: Number(previous.id), previousFingerprint: previous.fingerprint, previousExpiresAt: previousExpiresAt.toISOString() } : {}),
+          },
+        }])
+        return { ...summary(current), previous: previous ? summary(previous) : null }
+      })
+    },
+
+    async setExpiry(type, id, expiresAtRaw, actor) {
+      const t = parseSecretType(type)
+      if (!/^\d{1,15}$/.test(id)) throw new FolioError('secret_not_found')
+      const expiresAt = parseExpiry(expiresAtRaw, 'expiresAt', now(), { future: false })
+      return change(async (tx) => {
+        const row = await findById(tx, t, Number(id))
+        if (row?.is_current) throw new FolioError('cannot_expire_current')
+        // An expired secret stays expired: reviving a key that may have leaked is not an expiry change.
+        if (!row || row.expires_at === null || row.expires_at.getTime() <= now().getTime()) throw new FolioError('secret_not_found')
+        const updated = await setExpiry(tx, Number(id), expiresAt)
+        await recordAudit(tx, now(), [{
+          action: 'secret.expire', secretType: t, targetId: Number(updated.id), fingerprint: updated.fingerprint, actor,
+          details: { expiresAt: expiresAt.toISOString(), previousExpiresAt: row.expires_at.toISOString() },
+        }])
+        return summary(updated)
+      })
+    },
+
+    apiTokenDigests: () => view.apiDigests.at(now().getTime()),
+    apiTokens: () => view.apiTokens.at(now().getTime()),
+    keyRing,
+
+    signer(purpose) {
+      return createSigner(purpose, {
+        current: () => view.currentSigningKey,
+        valid: () => view.signingKeys.at(now().getTime()),
+      })
+    },
+
+    async verifyDashboardPassword(password) {
+      let found: DashboardCredential | undefined
+      // Every valid hash is tried, so the time does not tell which one matched.
+      for (const h of view.dashboard.at(now().getTime())) {
+        if (await verifyPassword(password, h.hash)) found ??= { secretId: h.secretId, fingerprint: h.fingerprint }
+      }
+      return found
+    },
+
+    hasDashboardPassword: () => view.dashboard.at(now().getTime()).length > 0,
+    validDashboardPasswordIds: () => view.dashboard.at(now().getTime()).map((h) => h.secretId),
+
+    close() {
+      if (expiryTimer) clearTimeout(expiryTimer)
+      listeners.clear()
+    },
   }
 }

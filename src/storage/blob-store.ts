@@ -5,23 +5,42 @@
  * and only then `put` under their key, so no key ever names a partial blob.
  */
 import type { Readable } from 'node:stream'
+import type { Queryable } from '../db/db.js'
 import type { StagedFile } from './staging.js'
 
 export type BlobBackendType = 'filesystem' | 'built-in' | 's3'
 
 export interface ByteRange { start: number; end: number } // inclusive, as in HTTP Range
 
+/**
+ * The caller's open database transaction, if any. The `built-in` backend keeps bytes in
+ * PostgreSQL and writes them through it, so blob and rows commit together (HOUSE-STYLE §5) and,
+ * on PGlite's single connection, no second query waits on the open transaction (a deadlock).
+ * Backends outside the database ignore it.
+ */
+export interface BlobTx { tx?: Queryable }
+
 export interface BlobStore {
   readonly type: BlobBackendType
   /** Stores the staged bytes under `key` (= staged.sha256). Idempotent: same key, same bytes. */
-  put(key: string, staged: StagedFile): Promise<void>
+  put(key: string, staged: StagedFile, ctx?: BlobTx): Promise<void>
   /** A stream of the blob (or a range of it); throws BlobNotFoundError when absent. */
-  get(key: string, range?: ByteRange): Promise<Readable>
-  exists(key: string): Promise<boolean>
+  get(key: string, range?: ByteRange, ctx?: BlobTx): Promise<Readable>
+  exists(key: string, ctx?: BlobTx): Promise<boolean>
   /** Removes the blob; a missing blob is not an error. */
-  delete(key: string): Promise<void>
+  delete(key: string, ctx?: BlobTx): Promise<void>
   /** Throws when the backend cannot be used (health check, start-up check). */
   check(): Promise<void>
+  /** Releases connections, if the backend holds any. */
+  close?(): void
+}
+
+/** The backend cannot be used; the message names the variables to check, never a secret. */
+export class BlobStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'BlobStoreUnavailableError'
+  }
 }
 
 export class BlobNotFoundError extends Error {

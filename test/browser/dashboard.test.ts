@@ -181,7 +181,7 @@ describe('dashboard in a browser', () => {
     await ctx.close()
   })
 
-  test('a secret is rotated through the secrets page, and the page never shows a secret', { ...T, skip: 'needs #4 merged' }, async () => {
+  test('a secret is rotated through the secrets page, and the page never shows a secret', T, async () => {
     const ctx = await context({ username: USER, password: PASSWORD })
     const page = await ctx.newPage()
     await page.goto(`${f.url}/dashboard/#/secrets?type=api_auth_token`)
@@ -201,7 +201,7 @@ describe('dashboard in a browser', () => {
     await ctx.close()
   })
 
-  test('the JWT validator accepts a good token and names the failed check of a bad one', { ...T, skip: 'needs #3 merged' }, async () => {
+  test('the JWT validator accepts a good token and names the failed check of a bad one', T, async () => {
     const ctx = await context({ username: USER, password: PASSWORD })
     const page = await ctx.newPage()
     await page.goto(`${f.url}/dashboard/#/jwt`)

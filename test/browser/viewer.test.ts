@@ -78,7 +78,7 @@ describe('viewer in a browser', () => {
     await page.close()
   })
 
-  test('a bad, expired or foreign token shows a clear message and no page', { ...T, skip: 'needs #3 merged' }, async () => {
+  test('a bad, expired or foreign token shows a clear message and no page', T, async () => {
     const page = await ctx.newPage()
     const now = Math.floor(Date.now() / 1000)
     const cases: Array<[string, RegExp]> = [
@@ -97,7 +97,7 @@ describe('viewer in a browser', () => {
     await page.close()
   })
 
-  test('with a valid token every page is an element with data-page-index; the token stays out of every request URL', { ...T, skip: 'needs #3 merged' }, async () => {
+  test('with a valid token every page is an element with data-page-index; the token stays out of every request URL', T, async () => {
     const page = await ctx.newPage()
     const urls: string[] = []
     page.on('request', (r) => urls.push(r.url()))
@@ -111,7 +111,7 @@ describe('viewer in a browser', () => {
     await page.close()
   })
 
-  test('page images load lazily at the displayed width × devicePixelRatio', { ...T, skip: 'needs #6 merged' }, async () => {
+  test('page images load lazily at the displayed width × devicePixelRatio', T, async () => {
     const hiDpi = await browser.newContext({ viewport: { width: 900, height: 800 }, deviceScaleFactor: 2, httpCredentials: { username: USER, password: PASSWORD } })
     const page = await hiDpi.newPage()
     await page.goto(`${f.url}/dashboard/`) // sign in: the viewer then uses the dashboard session
@@ -127,7 +127,7 @@ describe('viewer in a browser', () => {
     await hiDpi.close()
   })
 
-  test('with write, a highlight drawn in one viewer appears live in a second one; rectangle, ink and note too, then edited and deleted', { ...T, skip: 'needs #3 and #5 merged' }, async () => {
+  test('with write, a highlight drawn in one viewer appears live in a second one; rectangle, ink and note too, then edited and deleted', T, async () => {
     const jwt = signJwt(keys, { document_id: docId, permissions: RW, user_id: 'ann' })
     const a = await ctx.newPage()
     const b = await (await browser.newContext({ viewport: { width: 900, height: 900 } })).newPage()
@@ -182,7 +182,7 @@ describe('viewer in a browser', () => {
     await b.context().close()
   })
 
-  test('the dashboard opens a document in the viewer with its session and can annotate it', { ...T, skip: 'needs #5 merged' }, async () => {
+  test('the dashboard opens a document in the viewer with its session and can annotate it', T, async () => {
     const dash = await browser.newContext({ viewport: { width: 1100, height: 900 }, httpCredentials: { username: USER, password: PASSWORD } })
     const page = await dash.newPage()
     await page.goto(`${f.url}/dashboard/`)

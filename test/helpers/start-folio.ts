@@ -12,9 +12,10 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
-import { type AppOptions, buildApp, type FolioApp } from '../../src/app.js'
+import { buildApp, type AppOptions, type FolioApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { ENV_PG_TEMPLATE, ENV_PG_URL, ENV_PGLITE_TEMPLATE, ENV_TMP, withDatabase } from './global-setup.js'
+import { assertNoTokenInLogs } from './jwt.js'
 
 export type DbKind = 'pglite' | 'postgres'
 
@@ -43,8 +44,11 @@ function tmpRoot(): string {
   return t
 }
 
-/** A fresh data folder and database of the given kind, for one or more Folio starts. */
-export async function createStorage(kind: DbKind): Promise<Storage> {
+/**
+ * A fresh data folder and database of the given kind, for one or more Folio starts.
+ * `empty: true` (PostgreSQL only) creates a database with no migrations applied.
+ */
+export async function createStorage(kind: DbKind, opts: { empty?: boolean } = {}): Promise<Storage> {
   const dataDir = await mkdtemp(join(tmpRoot(), 'data-'))
   if (kind === 'pglite') {
     await cp(process.env[ENV_PGLITE_TEMPLATE]!, join(dataDir, 'pglite'), { recursive: true })
@@ -57,7 +61,7 @@ export async function createStorage(kind: DbKind): Promise<Storage> {
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.unsafe(`create database ${name} template ${process.env[ENV_PG_TEMPLATE]}`)
+        await admin.unsafe(opts.empty ? `create database ${name}` : `create database ${name} template ${process.env[ENV_PG_TEMPLATE]}`)
         break
       } catch (e) {
         // 55006: the template is busy with another clone at this instant; try again.
@@ -101,15 +105,25 @@ export interface StartOptions {
   db?: DbKind
   storage?: Storage
   env?: Record<string, string>
-  /** Replacements for the outside world (e.g. `remoteNet`: DNS and socket connect). */
-  app?: Pick<AppOptions, 'remoteNet'>
+  /**
+   * A DATA_DIR of its own for this node while the database stays the storage's: a second node
+   * of a cluster on one PostgreSQL and a shared (built-in or s3) blob store.
+   */
+  ownDataDir?: boolean
+  /** Passed to buildApp: replacements for the outside world (`remoteNet`: DNS and socket
+   * connect), a shorter node heartbeat, a faster TLS poll... */
+  app?: Omit<AppOptions, 'logStream'>
 }
 
 const LOG_FILE = () => process.env.FOLIO_TEST_LOG_FILE
 
 export async function startFolio(opts: StartOptions = {}): Promise<TestFolio> {
   const storage = opts.storage ?? (await createStorage(opts.db ?? 'pglite'))
-  const env = { API_AUTH_TOKEN: TEST_API_TOKEN, LOG_LEVEL: 'info', ...opts.env, ...storageEnv(storage), PORT: '0', HOST: '127.0.0.1' }
+  const ownDir = opts.ownDataDir ? await mkdtemp(join(tmpRoot(), 'node-')) : undefined
+  const env = {
+    API_AUTH_TOKEN: TEST_API_TOKEN, LOG_LEVEL: 'info', ...opts.env, ...storageEnv(storage),
+    ...(ownDir ? { DATA_DIR: ownDir } : {}), PORT: '0', HOST: '127.0.0.1',
+  }
   const config = loadConfig(env)
   const logs: string[] = []
   const logStream = new Writable({
@@ -123,19 +137,30 @@ export async function startFolio(opts: StartOptions = {}): Promise<TestFolio> {
   })
   const app = await buildApp(config, { ...opts.app, logStream })
   const address = await app.listen()
+  const closeNode = async () => {
+    await app.close()
+    if (ownDir) await rm(ownDir, { recursive: true, force: true })
+  }
   const t: TestFolio = {
     url: address,
     app,
     storage,
     logs,
-    close: () => app.close(),
+    // Every test server's logs are scanned for every JWT the tests made (issue #3: no token or
+    // signature in any log line), whichever test file started it.
+    async close() {
+      await closeNode()
+      assertNoTokenInLogs(logs)
+    },
     async restart() {
-      await app.close()
+      await closeNode()
+      assertNoTokenInLogs(logs)
       return startFolio({ ...opts, storage })
     },
     async destroy() {
-      await app.close()
+      await closeNode()
       await storage.drop()
+      assertNoTokenInLogs(logs)
     },
   }
   return t
@@ -164,7 +189,7 @@ export async function spawnFolio(env: Record<string, string>, timeoutMs = 30_000
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`folio did not start in time:\n${out}`)), timeoutMs)
     const check = () => {
-      const m = /Folio is listening on (http:\/\/[^\s]+)/.exec(out)
+      const m = /Folio is listening on (https?:\/\/[^\s]+)/.exec(out)
       if (m) {
         clearTimeout(timer)
         resolve(m[1]!)

@@ -34,6 +34,8 @@ for (const db of dbKinds()) {
       assert.equal(ops.get('fetch-document-properties'), 'GET /api/documents/{documentId}/properties')
       assert.equal(ops.get('delete-document'), 'DELETE /api/documents/{documentId}')
       assert.equal(ops.get('download-document-pdf'), 'GET /api/documents/{documentId}/pdf')
+      assert.equal(ops.get('render-document-page'), 'GET /api/documents/{documentId}/pages/{pageIndex}/image')
+      assert.equal(ops.get('get-document-page-text'), 'GET /api/documents/{documentId}/pages/{pageIndex}/text')
       assert.ok(!('/api/openapi.json' in res.body.paths), 'the document does not list itself')
     })
 
@@ -47,9 +49,11 @@ for (const db of dbKinds()) {
     })
 
     test('unknown paths are 404 not_found in the JSON error format; /dashboard is off', async () => {
-      for (const path of ['/nope', '/dashboard', '/dashboard/secrets', '/i/d/x/document_info']) {
+      for (const path of ['/nope', '/dashboard', '/dashboard/secrets']) {
         assertError(await request(`${f.url}${path}`), 404, 'not_found')
       }
+      // The client surfaces check the JWT first (issue #3), like /api checks its token.
+      assertError(await request(`${f.url}/i/d/x/document_info`), 401, 'invalid_token')
     })
   })
 }

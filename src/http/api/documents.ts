@@ -6,6 +6,8 @@
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
+import type { AnnotationService } from '../../annotations/service.js'
+import type { PdfOpenOptions } from '../../annotations/pdf-file.js'
 import { pathDocumentId } from '../../documents/ids.js'
 import type { DocumentService } from '../../documents/service.js'
 import { FolioError } from '../../errors.js'
@@ -96,7 +98,7 @@ function boolField(v: unknown): boolean {
   return v === true || v === 'true' || v === '1'
 }
 
-export async function documentRoutes(app: FastifyInstance, deps: { config: Config; documents: DocumentService }) {
+export async function documentRoutes(app: FastifyInstance, deps: { config: Config; documents: DocumentService; annotations?: Pick<AnnotationService, 'pdf'> }) {
   const { documents, config } = deps
 
   // Streams of raw PDF bytes reach the handler unread: the service stages them with the limit.
@@ -340,15 +342,20 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
   app.get('/documents/:documentId/pdf', {
     schema: {
       operationId: 'download-document-pdf',
-      summary: 'Download the PDF (`?source=true`: the original bytes)',
+      summary: 'Download the PDF with the current annotations written in (`?flatten=true`: burnt into the pages; `?source=true`: the original bytes)',
       tags: TAGS,
       params: documentIdParam,
-      querystring: { type: 'object', properties: { source: { type: 'boolean', default: false } } },
-      response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(401, 404, 416) },
+      querystring: {
+        type: 'object',
+        properties: { source: { type: 'boolean', default: false }, flatten: { type: 'boolean', default: false } },
+      },
+      response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(400, 401, 404, 416, 422) },
     },
   }, async (req, reply) => {
     const id = pathDocumentId((req.params as { documentId: string }).documentId)
-    const q = req.query as { source: boolean }
+    const q = req.query as { source: boolean; flatten: boolean }
+    // With annotations (issue #5) the current PDF is the source plus the default layer's annotations.
+    if (deps.annotations) return sendExportedPdf(req, reply, deps.annotations, id, { layer: '', flatten: q.flatten, source: q.source })
     return sendPdf(req, reply, documents, id, q.source)
   })
 }
@@ -382,6 +389,38 @@ export async function sendPdf(req: FastifyRequest, reply: FastifyReply, document
   }
   reply.header('content-length', head.size)
   return reply.send(head.stream)
+}
+
+/**
+ * Sends the exported PDF (annotations written in, issue #5) with a strong ETag derived from
+ * the source and the annotation state, and single-range support over source + update.
+ * Shared with the client surfaces (`download` permission, the JWT's layer).
+ */
+export async function sendExportedPdf(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  annotations: Pick<AnnotationService, 'pdf'>,
+  id: string,
+  opts: PdfOpenOptions,
+) {
+  const file = await annotations.pdf(id, opts)
+  reply.header('etag', file.etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache')
+  reply.header('content-disposition', `attachment; filename="${safeFilename(file.title || id)}.pdf"`)
+  reply.type('application/pdf')
+  if (req.headers['if-none-match'] === file.etag) return reply.code(304).send()
+  const body = await file.open()
+  const range = parseRange(req.headers.range, body.size)
+  if (range === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${body.size}`)
+    throw new FolioError('range_not_satisfiable')
+  }
+  if (range) {
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${body.size}`)
+    reply.header('content-length', range.end - range.start + 1)
+    return reply.send(await body.stream(range))
+  }
+  reply.header('content-length', body.size)
+  return reply.send(await body.stream())
 }
 
 function safeFilename(s: string): string {

@@ -3,22 +3,59 @@
  * API token check, so "/api never accepts a JWT" is a property of the structure (spec §7).
  */
 import type { FastifyInstance } from 'fastify'
-import { parseApiTokenHeader, type ApiTokenVerifier } from '../../auth/api-token.js'
+import type { AuditService } from '../../audit/service.js'
+import { parseApiTokenHeader, type ApiCredential, type ApiTokenVerifier } from '../../auth/api-token.js'
 import { FolioError } from '../../errors.js'
 import type { Config } from '../../config.js'
 import type { DocumentService } from '../../documents/service.js'
+import type { RenderService } from '../../render/service.js'
+import type { JwtVerifier } from '../../auth/jwt.js'
+import type { AnnotationService } from '../../annotations/service.js'
+import { annotationRoutes } from './annotations.js'
 import { documentRoutes } from './documents.js'
+import { jwtValidateRoutes } from './jwt-validate.js'
+import { layerRoutes } from './layers.js'
+import { pageRoutes } from './pages.js'
+import type { RevocationService } from '../../revocations/service.js'
+import type { SecretsService } from '../../secrets/service.js'
+import { auditRoutes } from './audit.js'
+import { revocationRoutes } from './revocations.js'
+import { secretRoutes } from './secrets.js'
+import type { MetricsRegistry } from '../../metrics/registry.js'
+import type { NodeRegistry } from '../../nodes/service.js'
+import { nodeRoutes } from './nodes.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The api_auth_token secret the request presented (/api only); for the audit log. */
+    apiCredential?: ApiCredential
+  }
+}
 export interface ApiDeps {
   config: Config
   apiTokens: ApiTokenVerifier
   documents: DocumentService
+  render: RenderService
+  jwt: JwtVerifier
+  annotations: AnnotationService
+  secrets: SecretsService
+  revocations: RevocationService
+  audit: AuditService
+  nodes: NodeRegistry
+  metrics: MetricsRegistry
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const authFailures = deps.metrics.counter('folio_auth_failures_total', 'Refused credentials, by surface and reason', ['surface', 'reason'])
+  app.decorateRequest('apiCredential', undefined)
   app.addHook('onRequest', async (req) => {
     const token = parseApiTokenHeader(req.headers.authorization)
-    if (token === undefined || !deps.apiTokens.verify(token)) throw new FolioError('unauthorized')
+    const credential = token === undefined ? undefined : deps.apiTokens.identify(token)
+    if (credential === undefined) {
+      authFailures.inc({ surface: 'api', reason: token === undefined ? 'missing' : 'invalid' })
+      throw new FolioError('unauthorized')
+    }
+    req.apiCredential = credential
   })
   await apiRoutes(app, deps)
 }
@@ -30,4 +67,12 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
  */
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(documentRoutes, deps)
+  await app.register(pageRoutes, deps)
+  await app.register(jwtValidateRoutes, deps)
+  await app.register(annotationRoutes, deps)
+  await app.register(layerRoutes, deps)
+  await app.register(secretRoutes, deps)
+  await app.register(revocationRoutes, deps)
+  await app.register(auditRoutes, deps)
+  await app.register(nodeRoutes, deps)
 }

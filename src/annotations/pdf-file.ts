@@ -1,0 +1,109 @@
+/**
+ * The PDF a download serves (spec §3 `GET …/pdf`): the source bytes followed, when the layer has
+ * annotations (or the source has imported ones to drop), by an incremental update that writes
+ * them (pdf-export.ts). Memory: the tail only (proportional to the annotations); the source is
+ * streamed. The strong ETag is derived from the source hash and the exact annotation state
+ * (ids, versions, update times), so it can be answered (304) without building anything.
+ */
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import type { Db } from '../db/db.js'
+import type { DocumentService, SourcePdf } from '../documents/service.js'
+import { FolioError } from '../errors.js'
+import { PdfInspectError } from '../pdf/inspect.js'
+import type { ByteRange } from '../storage/blob-store.js'
+import { readStructure, type PdfStructure } from '../pdf/structure.js'
+import type { Content } from './instant-json.js'
+import { buildExport, hasImportable } from './pdf-export.js'
+import * as store from './store.js'
+
+/** Bump when the bytes written for the same annotations change (new ETags for everyone). */
+const EXPORT_FORMAT = 'folio-export-1'
+const CACHE_SIZE = 256
+
+export interface PdfBody {
+  size: number
+  stream(range?: ByteRange): Promise<Readable>
+}
+
+export interface PdfFile {
+  etag: string
+  title: string
+  /** Builds the bytes (reads the source structure, writes the update). */
+  open(): Promise<PdfBody>
+}
+
+export interface PdfOpenOptions { layer: string; flatten: boolean; source: boolean }
+
+export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
+  // Blobs never change: whether a source holds importable annotations is cached by its hash.
+  const importable = new Map<string, boolean>()
+
+  async function sourceHasImportable(src: SourcePdf, structure: () => Promise<PdfStructure>): Promise<boolean> {
+    const hit = importable.get(src.sha256)
+    if (hit !== undefined) return hit
+    const value = await hasImportable(await structure())
+    importable.set(src.sha256, value)
+    if (importable.size > CACHE_SIZE) importable.delete(importable.keys().next().value!)
+    return value
+  }
+
+  const plain = (src: SourcePdf): PdfBody => ({ size: src.size, stream: (range) => src.stream(range) })
+
+  return {
+    async open(documentId: string, opts: PdfOpenOptions): Promise<PdfFile> {
+      if (opts.source && opts.flatten) {
+        throw new FolioError('bad_request', {}, { message: 'source=true and flatten=true cannot be combined' })
+      }
+      const src = await deps.documents.openSource(documentId)
+      if (opts.source) return { etag: `"${src.sha256}"`, title: src.title, open: async () => plain(src) }
+      let structure: PdfStructure | undefined
+      const getStructure = async () => (structure ??= await readSource(src))
+      const rows = await store.annotationsForExport(deps.db, documentId, opts.layer)
+      if (rows.length === 0 && !(await sourceHasImportable(src, getStructure))) {
+        return { etag: `"${src.sha256}"`, title: src.title, open: async () => plain(src) }
+      }
+      const h = createHash('sha256').update(`${EXPORT_FORMAT}\n${src.sha256}\n${opts.layer}\n${opts.flatten}\n`)
+      for (const r of rows) h.update(`${r.id}\n${r.version}\n${r.updated_at.toISOString()}\n`)
+      return {
+        etag: `"${src.sha256.slice(0, 16)}-${h.digest('hex').slice(0, 32)}"`,
+        title: src.title,
+        async open() {
+          const items = rows.map((r) => ({
+            id: r.id,
+            content: r.content as Content,
+            createdBy: r.created_by,
+            createdAt: r.created_at,
+            updatedAt: r.updated_at,
+          }))
+          const tail = await buildExport(await getStructure(), items, { flatten: opts.flatten })
+          if (!tail) return plain(src)
+          const size = src.size + tail.length
+          return {
+            size,
+            async stream(range) {
+              const start = range?.start ?? 0
+              const end = range?.end ?? size - 1
+              async function* parts(): AsyncGenerator<Buffer> {
+                if (start < src.size) yield* await src.stream({ start, end: Math.min(end, src.size - 1) })
+                if (end >= src.size) yield tail!.subarray(Math.max(0, start - src.size), end - src.size + 1)
+              }
+              return Readable.from(parts())
+            },
+          }
+        },
+      }
+    },
+  }
+}
+
+export type PdfOutput = ReturnType<typeof createPdfOutput>
+
+async function readSource(src: SourcePdf): Promise<PdfStructure> {
+  try {
+    return await readStructure(src.reader)
+  } catch (e) {
+    if (e instanceof PdfInspectError) throw new FolioError('invalid_pdf', { reason: e.reason }, { cause: e })
+    throw e
+  }
+}

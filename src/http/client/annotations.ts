@@ -1,0 +1,81 @@
+/**
+ * Annotations on the client surfaces (spec §7): `/i/d/:documentId/…` (Folio's viewer) and
+ * `/documents/:documentId/…` (client apps). Reading needs `read-document`, writing `write`,
+ * the PDF `download`. Everything happens in the JWT's `layer` (default layer when absent) and
+ * is attributed to its `user_id` — never to a `user_id` in the body (spec §2).
+ *
+ * The handlers take the verified Grant explicitly (issue #3 builds the JWT scope and its
+ * permission helper); `registerClientAnnotationRoutes` mounts them all in a client scope given
+ * a function that returns the request's Grant.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AnnotationService } from '../../annotations/service.js'
+import { pathDocumentId } from '../../documents/ids.js'
+import { FolioError } from '../../errors.js'
+import * as h from '../annotation-handlers.js'
+import { ANNOTATION_BODY_LIMIT } from '../api/annotations.js'
+
+/** The part of issue #3's Grant these handlers use (structurally compatible with it). */
+export interface ClientGrant {
+  documentId: string
+  permissions: readonly string[]
+  layer?: string | null
+  userId?: string | null
+}
+
+export type ClientPermission = 'read-document' | 'write' | 'download'
+
+export interface ClientAnnotationDeps {
+  annotations: AnnotationService
+}
+
+/** The grant must name this document and hold the permission; else 403 forbidden (spec §7). */
+export function clientTarget(req: FastifyRequest, grant: ClientGrant, permission: ClientPermission, deps: ClientAnnotationDeps): h.Target {
+  const raw = (req.params as { documentId?: string }).documentId
+  if (raw === undefined || grant.documentId !== raw || !grant.permissions.includes(permission)) throw new FolioError('forbidden')
+  return {
+    documentId: pathDocumentId(raw),
+    layer: deps.annotations.parseLayer(grant.layer ?? ''),
+    actor: { userId: grant.userId ?? null, via: 'client' },
+  }
+}
+
+type Handler = (req: FastifyRequest, reply: FastifyReply, deps: ClientAnnotationDeps, grant: ClientGrant) => Promise<unknown>
+
+const annotationId = (req: FastifyRequest) => (req.params as { annotationId: string }).annotationId
+
+/** Each handler checks the grant itself, so mounting one without a check cannot widen access. */
+export const clientAnnotationHandlers = {
+  list: (req, reply, deps, g) => h.listAnnotations(req, reply, deps.annotations, clientTarget(req, g, 'read-document', deps)),
+  get: (req, reply, deps, g) => h.getAnnotation(req, reply, deps.annotations, clientTarget(req, g, 'read-document', deps), annotationId(req)),
+  events: (req, reply, deps, g) => h.annotationEvents(req, reply, deps.annotations, clientTarget(req, g, 'read-document', deps)),
+  create: (req, _reply, deps, g) => h.createAnnotations(req, deps.annotations, clientTarget(req, g, 'write', deps)),
+  replaceMany: (req, _reply, deps, g) => h.replaceAnnotations(req, deps.annotations, clientTarget(req, g, 'write', deps)),
+  removeMany: (req, _reply, deps, g) => h.removeAnnotations(req, deps.annotations, clientTarget(req, g, 'write', deps)),
+  replaceOne: (req, reply, deps, g) => h.replaceAnnotation(req, reply, deps.annotations, clientTarget(req, g, 'write', deps), annotationId(req)),
+  removeOne: (req, _reply, deps, g) => h.removeAnnotation(req, deps.annotations, clientTarget(req, g, 'write', deps), annotationId(req)),
+} satisfies Record<string, Handler>
+
+/**
+ * Mounts the client annotation routes in `scope` under `prefix` (`/d/:documentId` inside `/i`,
+ * `/:documentId` inside `/documents`). `grantOf` returns the request's verified Grant (the
+ * scope's JWT hook has run); it must throw when there is none.
+ */
+export function registerClientAnnotationRoutes(
+  scope: FastifyInstance,
+  deps: ClientAnnotationDeps & { grantOf(req: FastifyRequest): ClientGrant },
+  prefix: string,
+): void {
+  const run = (handler: Handler) => (req: FastifyRequest, reply: FastifyReply) => handler(req, reply, deps, deps.grantOf(req))
+  const writes = { bodyLimit: ANNOTATION_BODY_LIMIT }
+  const H = clientAnnotationHandlers
+  scope.get(`${prefix}/annotations`, run(H.list))
+  scope.post(`${prefix}/annotations`, writes, run(H.create))
+  scope.put(`${prefix}/annotations`, writes, run(H.replaceMany))
+  scope.delete(`${prefix}/annotations`, run(H.removeMany))
+  scope.get(`${prefix}/annotations/:annotationId`, run(H.get))
+  scope.put(`${prefix}/annotations/:annotationId`, writes, run(H.replaceOne))
+  scope.delete(`${prefix}/annotations/:annotationId`, run(H.removeOne))
+  scope.get(`${prefix}/events`, run(H.events))
+  // The client pdf route (download permission, the token's layer written in) is client/document.ts.
+}

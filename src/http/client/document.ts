@@ -1,0 +1,92 @@
+/**
+ * Document routes of the client surfaces (spec §7): `document_info` (read-document) and `pdf`
+ * (download). Mounted under `/i/d` and `/documents` by client/index.ts; the surface's hook has
+ * verified the JWT, each route checks that its grant covers this document and permission.
+ */
+import type { FastifyInstance } from 'fastify'
+import { pathDocumentId } from '../../documents/ids.js'
+import { sendExportedPdf, sendPdf } from '../api/documents.js'
+import { dataSchema, errors, data } from '../reply.js'
+import { requirePermission, type ClientDeps, type Mount } from './access.js'
+
+const documentIdParam = {
+  type: 'object',
+  required: ['documentId'],
+  properties: { documentId: { type: 'string', maxLength: 256 } },
+} as const
+
+const infoSchema = {
+  type: 'object',
+  required: ['document_id', 'title', 'pageCount', 'pages'],
+  properties: {
+    document_id: { type: 'string' },
+    title: { type: 'string' },
+    pageCount: { type: 'integer' },
+    pages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['pageIndex', 'width', 'height', 'rotation'],
+        properties: {
+          pageIndex: { type: 'integer' },
+          width: { type: 'number', description: 'points, before rotation' },
+          height: { type: 'number', description: 'points, before rotation' },
+          rotation: { type: 'integer', enum: [0, 90, 180, 270] },
+        },
+      },
+    },
+  },
+} as const
+
+const security = [{ ClientJwt: [] }]
+
+export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents' | 'annotations'>) {
+  const op = (name: string) => `${mount.operationPrefix}-${name}`
+  const tags = [mount.tag]
+
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get('/:documentId/document_info', {
+      schema: {
+        operationId: op('fetch-document-info'),
+        summary: 'Page count, page sizes (points) and rotations (permission read-document)',
+        tags,
+        security,
+        params: documentIdParam,
+        response: { 200: dataSchema(infoSchema), ...errors(401, 403, 404, 422) },
+      },
+    }, async (req) => {
+      const { documentId } = req.params as { documentId: string }
+      const grant = requirePermission(req, documentId, 'read-document')
+      return data(await deps.documents.info(pathDocumentId(grant.documentId)))
+    })
+
+    app.get('/:documentId/pdf', {
+      schema: {
+        operationId: op('download-document-pdf'),
+        summary: 'Download the PDF (permission download; `?source=true`: the original bytes)',
+        tags,
+        security,
+        params: documentIdParam,
+        querystring: {
+          type: 'object',
+          properties: {
+            source: { type: 'boolean', default: false, description: 'true: the original bytes, without annotations' },
+            flatten: { type: 'boolean', default: false, description: "true: the token's layer burnt into the page content" },
+          },
+        },
+        response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(401, 403, 404, 416, 422) },
+      },
+    }, async (req, reply) => {
+      const { documentId } = req.params as { documentId: string }
+      const grant = requirePermission(req, documentId, 'download')
+      const q = req.query as { source: boolean; flatten: boolean }
+      if (q.source) return sendPdf(req, reply, deps.documents, pathDocumentId(grant.documentId), true)
+      // The current PDF: the annotations of the token's layer written in (issue #5).
+      return sendExportedPdf(req, reply, deps.annotations, pathDocumentId(grant.documentId), {
+        layer: deps.annotations.parseLayer(grant.layer ?? ''),
+        flatten: q.flatten,
+        source: false,
+      })
+    })
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The client surfaces (spec §7): `/i/d/:documentId/...` (Folio's viewer) and
+ * `/documents/:documentId/...` (client apps). One implementation, mounted twice by server.ts;
+ * the same rights on both.
+ *
+ * Every route registered in this scope inherits, in order:
+ *   1. the Origin check and CORS headers (auth/origin.ts) — 403 origin_not_allowed;
+ *   2. the JWT check (auth/jwt.ts) — 401 invalid_token with a reason; the grant lands on
+ *      `req.grant`. Only `Authorization: Bearer`, so the API token is never accepted here, and
+ *      a query `?jwt=` only on routes that opt in (`config: { jwtInQuery: true }`: the cover).
+ * Routes then call `requirePermission(req, documentId, permission)` (403 forbidden).
+ *
+ * Adding a route (page images #6, annotations #5, events): a file next to document.ts exporting
+ * `(mount, deps) => plugin` whose handlers call `requirePermission` (access.ts), registered
+ * with one line next to `documentRoutes` below; the hooks, 404s and CORS come with the scope.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { CORS, type OriginPolicy } from '../../auth/origin.js'
+import { FolioError } from '../../errors.js'
+import { presentedToken, type ClientDeps, type Mount } from './access.js'
+import { documentRoutes } from './document.js'
+import { pageRoutes } from './pages.js'
+import { registerClientAnnotationRoutes } from './annotations.js'
+
+export { CLIENT_MOUNT, INTERNAL_MOUNT, requirePermission, type ClientDeps, type Mount } from './access.js'
+
+export function clientSurface(mount: Mount, deps: ClientDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    const authFailures = deps.metrics.counter('folio_auth_failures_total', 'Refused credentials, by surface and reason', ['surface', 'reason'])
+    app.addHook('onRequest', async (req, reply) => {
+      applyOrigin(req, reply, deps.origins)
+      if (req.method === 'OPTIONS') return // a preflight carries no credential (Fetch standard)
+      const token = presentedToken(req)
+      if (token === undefined) {
+        authFailures.inc({ surface: 'client', reason: 'missing_token' })
+        bearerChallenge(reply)
+        throw new FolioError('invalid_token', { reason: 'missing_token' }, {
+          message: 'Send the JWT as Authorization: Bearer <jwt>',
+        })
+      }
+      try {
+        req.grant = await deps.jwt.verify(token)
+      } catch (e) {
+        if (e instanceof FolioError && e.code === 'invalid_token') {
+          bearerChallenge(reply)
+          authFailures.inc({ surface: 'client', reason: String(e.details.reason ?? 'invalid') })
+        }
+        throw e
+      }
+    })
+
+    // Preflight for any path of the surface: the origin hook above has judged it already.
+    app.options('/*', { schema: { hide: true } }, async (req, reply) => {
+      if (req.headers.origin !== undefined) {
+        reply.header('access-control-allow-methods', CORS.allowMethods)
+        reply.header('access-control-allow-headers', CORS.allowHeaders)
+        reply.header('access-control-max-age', String(CORS.maxAgeSeconds))
+      }
+      return reply.code(204).send()
+    })
+
+    await app.register(documentRoutes(mount, deps), { prefix: mount.documentPrefix })
+    await app.register(pageRoutes(mount, deps), { prefix: mount.documentPrefix })
+    await app.register(async (scope) => {
+      registerClientAnnotationRoutes(scope, { annotations: deps.annotations, grantOf: (req) => req.grant! }, '/:documentId')
+    }, { prefix: mount.documentPrefix })
+
+    // Inside the scope, so that probing unknown paths needs a valid token too.
+    app.setNotFoundHandler(async () => {
+      throw new FolioError('not_found')
+    })
+  }
+}
+
+function applyOrigin(req: FastifyRequest, reply: FastifyReply, origins: OriginPolicy): void {
+  const origin = req.headers.origin
+  if (origins.varies) reply.header('vary', 'Origin')
+  const decision = origins.check(origin, `${req.protocol}://${req.host}`)
+  if (!decision.allowed) throw new FolioError('origin_not_allowed')
+  if (decision.allowOrigin !== undefined) {
+    reply.header('access-control-allow-origin', decision.allowOrigin)
+    reply.header('access-control-expose-headers', CORS.exposeHeaders)
+  }
+}
+
+/** RFC 6750 §3: a 401 from a Bearer-protected resource names the scheme and the error. */
+function bearerChallenge(reply: FastifyReply): void {
+  reply.header('www-authenticate', 'Bearer realm="folio", error="invalid_token"')
+}

@@ -1,0 +1,155 @@
+/**
+ * The parts of a PDF that annotation import and export need, read with the same random-access
+ * machinery as the inspector (memory independent of the file size): the newest trailer, the
+ * page objects (reference, dictionary, visible box, rotation, inherited resources) and each
+ * page's /Annots. The caller resolves further objects through `resolve`.
+ */
+import { fail, PdfInspectError } from './errors.js'
+import { intersect, LETTER, normaliseRotation, readRect, readStartxref, type Rect, type Rotation } from './inspect.js'
+import { isDict, nameOf, Ref, type PdfDict, type PdfObject, type PdfValue } from './lexer.js'
+import { ObjectStore, type InspectContext, type Limits } from './objects.js'
+import { FileWindow, ReaderFailure, type RandomAccessReader } from './reader.js'
+import { loadXref } from './xref.js'
+
+export interface PdfPageObject {
+  index: number
+  /** The page object's reference; pages are always indirect objects in a well-formed file (§7.7.3.2). */
+  ref: Ref | undefined
+  dict: PdfDict
+  /** CropBox ∩ MediaBox in default user space: [x0, y0, x1, y1]. */
+  view: Rect
+  rotation: Rotation
+  /** /Resources as found on the page or inherited from a /Pages node (unresolved). */
+  resources: PdfValue | undefined
+}
+
+export interface PdfStructure {
+  fileSize: number
+  /** The newest cross-reference section: where an incremental update's /Prev points. */
+  startxref: number
+  /** /Size of the newest trailer: the first free object number for new objects. */
+  xrefSize: number
+  /** The newest section is a cross-reference stream (an update should write one too). */
+  xrefIsStream: boolean
+  encrypted: boolean
+  root: PdfValue | undefined
+  info: PdfValue | undefined
+  id: PdfValue | undefined
+  pages: PdfPageObject[]
+  /** The last byte of the file is an end-of-line (else an update starts with one). */
+  endsWithEol: boolean
+  resolve(value: PdfObject | undefined): Promise<PdfObject | undefined>
+}
+
+const LIMITS: Limits = { maxPages: 100_000, maxObjects: 2_000_000, maxStreamBytes: 64 * 1024 * 1024, maxDepth: 64 }
+
+export async function readStructure(reader: RandomAccessReader): Promise<PdfStructure> {
+  const ctx: InspectContext = { file: new FileWindow(reader), limits: LIMITS, encrypted: false, decodedBytes: 0 }
+  try {
+    const startxref = await readStartxref(ctx.file)
+    const xref = await loadXref(ctx, startxref)
+    ctx.encrypted = xref.trailerValue('Encrypt') !== undefined
+    const store = new ObjectStore(ctx, xref)
+    const catalog = await store.resolve(xref.trailerValue('Root'))
+    if (!isDict(catalog)) fail('malformed', 'the trailer has no /Root catalog dictionary')
+    const size = xref.newestTrailer.get('Size')
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) fail('malformed', 'the trailer has no valid /Size')
+    const last = ctx.file.size > 0 ? (await ctx.file.read(ctx.file.size - 1, 1))[0] : 0x0a
+    return {
+      fileSize: ctx.file.size,
+      startxref,
+      xrefSize: size,
+      xrefIsStream: nameOf(xref.newestTrailer.get('Type')) === 'XRef',
+      encrypted: ctx.encrypted,
+      root: xref.trailerValue('Root'),
+      info: xref.trailerValue('Info'),
+      id: xref.trailerValue('ID'),
+      pages: await walkPages(store, catalog.get('Pages')),
+      endsWithEol: last === 0x0a || last === 0x0d,
+      resolve: async (value) => {
+        try {
+          return await store.resolve(value)
+        } catch (error) {
+          throw wrap(error)
+        }
+      },
+    }
+  } catch (error) {
+    throw wrap(error)
+  }
+}
+
+function wrap(error: unknown): unknown {
+  if (error instanceof PdfInspectError) return error
+  if (error instanceof ReaderFailure) return error.error
+  return new PdfInspectError('malformed', 'the PDF structure could not be read', { cause: error })
+}
+
+interface Inherited { mediaBox?: Rect; cropBox?: Rect; rotation: Rotation; resources?: PdfValue }
+
+/** §7.7.3: the page tree in page order, with inheritable attributes (§7.7.3.4) passed down. */
+async function walkPages(store: ObjectStore, root: PdfValue | undefined): Promise<PdfPageObject[]> {
+  const pages: PdfPageObject[] = []
+  const visited = new Set<number>()
+  const stack: Array<{ node: PdfValue | undefined; inherited: Inherited; depth: number }> = [{ node: root, inherited: { rotation: 0 }, depth: 1 }]
+  while (stack.length > 0) {
+    const { node, inherited, depth } = stack.pop()!
+    if (node instanceof Ref) {
+      if (visited.has(node.num)) fail('malformed', `page tree node ${node.num} is reached twice`)
+      visited.add(node.num)
+    }
+    const dict = await store.resolve(node)
+    if (!isDict(dict)) fail('malformed', 'a page tree node is not a dictionary')
+    const attributes = await inherit(store, dict, inherited)
+    const kids = dict.get('Kids')
+    const type = nameOf(dict.get('Type'))
+    if (type === 'Pages' || (type !== 'Page' && kids !== undefined)) {
+      if (depth > LIMITS.maxDepth) fail('too_complex', `page tree deeper than ${LIMITS.maxDepth}`)
+      const list = await store.resolve(kids)
+      if (!Array.isArray(list)) fail('malformed', 'a /Pages node has no /Kids array')
+      for (let i = list.length - 1; i >= 0; i--) stack.push({ node: list[i], inherited: attributes, depth: depth + 1 })
+    } else {
+      if (pages.length >= LIMITS.maxPages) fail('too_complex', `more than ${LIMITS.maxPages} pages`)
+      const media = attributes.mediaBox ?? LETTER
+      pages.push({
+        index: pages.length,
+        ref: node instanceof Ref ? node : undefined,
+        dict,
+        view: (attributes.cropBox && intersect(attributes.cropBox, media)) ?? media,
+        rotation: attributes.rotation,
+        resources: attributes.resources,
+      })
+    }
+  }
+  return pages
+}
+
+async function inherit(store: ObjectStore, dict: PdfDict, inherited: Inherited): Promise<Inherited> {
+  const rotate = await store.resolve(dict.get('Rotate'))
+  const resources = dict.get('Resources')
+  return {
+    mediaBox: (await readRect(store, dict.get('MediaBox'))) ?? inherited.mediaBox,
+    cropBox: (await readRect(store, dict.get('CropBox'))) ?? inherited.cropBox,
+    rotation: rotate === undefined || rotate === null ? inherited.rotation : normaliseRotation(rotate),
+    resources: resources === undefined || resources === null ? inherited.resources : resources,
+  }
+}
+
+/** One entry of a page's /Annots: the array item as written, and the annotation dictionary. */
+export interface PageAnnotation {
+  item: PdfValue
+  ref: Ref | undefined
+  dict: PdfDict
+}
+
+/** The page's annotations; entries that are not dictionaries are skipped (readers ignore them). */
+export async function pageAnnotations(structure: PdfStructure, page: PdfPageObject, max = 100_000): Promise<PageAnnotation[]> {
+  const list = await structure.resolve(page.dict.get('Annots'))
+  if (!Array.isArray(list)) return []
+  const out: PageAnnotation[] = []
+  for (const item of list.slice(0, max)) {
+    const dict = await structure.resolve(item)
+    if (isDict(dict)) out.push({ item, ref: item instanceof Ref ? item : undefined, dict })
+  }
+  return out
+}

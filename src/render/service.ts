@@ -1,0 +1,187 @@
+/**
+ * Page rendering and page text (spec §3 `/pages/:pageIndex/image` and `/text`, §7; issue #6).
+ *
+ * The service decides sizes, limits and cache keys; the pool (pool.ts) runs the engine in
+ * worker threads; the cache (cache.ts) keeps the encoded results on disk. The cache key, and so
+ * the ETag, is known before anything is rendered, so a browser's revalidation costs one
+ * database read and no render.
+ */
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import type { Readable } from 'node:stream'
+import type { PageRow, SourceBlob } from '../documents/service.js'
+import { FolioError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { cacheKey, type RenderCache } from './cache.js'
+import { encodeImage, ENCODER_VERSION, MEDIA_TYPES, type AnnotationOverlay, type ImageFormat } from './encode.js'
+import type { PoolStats, RenderPool } from './pool.js'
+import type { PageText, RawImage } from './protocol.js'
+
+/** spec §3: `?width=` / `?height=` are at most this many pixels. */
+export const MAX_DIMENSION = 5000
+/** Characters of one page's text; a page with more answers `truncated: true`. */
+export const MAX_TEXT_CHARS = 200_000
+
+/**
+ * Annotations drawn over rendered pages. TODO(#5): the annotation service provides this; until
+ * then pages show only the annotations inside the PDF file itself. Overlays must be SVG that
+ * Folio generates from validated annotation data, never SVG taken from a client (librsvg would
+ * follow references in it).
+ */
+export interface AnnotationSource {
+  /** Changes whenever the document's annotations change; part of the image cache key. */
+  version(documentId: string, layer: string): Promise<string>
+  /** SVG in the displayed page's points (page: unrotated size and rotation). */
+  overlays(documentId: string, layer: string, pageIndex: number, page: { width: number; height: number; rotation: number }): Promise<AnnotationOverlay[]>
+}
+
+export interface ImageRequest {
+  /** Exactly one of width and height, in pixels (1–5000). */
+  width?: number
+  height?: number
+  format: ImageFormat
+  /** Draw annotations (Folio's, which include those imported from the PDF). */
+  annotations: boolean
+  /** Whose annotations: the layer ('' = default; a JWT's layer on the client routes). */
+  layer?: string
+}
+
+export type Rendered =
+  | { notModified: true; etag: string }
+  | { notModified: false; etag: string; contentType: string; size: number; body: Buffer | Readable }
+
+export interface RenderService {
+  pageImage(documentId: string, pageIndex: number, req: ImageRequest, ifNoneMatch?: string): Promise<Rendered>
+  pageText(documentId: string, pageIndex: number, ifNoneMatch?: string): Promise<Rendered>
+  stats(): PoolStats & { cacheBytes: number }
+  close(): Promise<void>
+}
+
+export interface RenderDeps {
+  documents: { sourceBlob(id: string): Promise<SourceBlob> }
+  pool: RenderPool
+  cache: RenderCache
+  maxPixels: number
+  annotations?: AnnotationSource
+  log: Logger
+}
+
+/** Identifies the engine build: a different PDFium may draw different pixels. */
+async function engineId(): Promise<string> {
+  const require = createRequire(import.meta.url)
+  const wasm = await readFile(require.resolve('@hyzyla/pdfium/pdfium.wasm'))
+  return `pdfium-${createHash('sha256').update(wasm).digest('hex').slice(0, 16)}/${ENCODER_VERSION}`
+}
+
+/** The page as displayed: /Rotate 90 or 270 swaps width and height. */
+export function displayedSize(page: PageRow): { width: number; height: number } {
+  return page.rotation === 90 || page.rotation === 270 ? { width: page.height, height: page.width } : { width: page.width, height: page.height }
+}
+
+/** Output pixels for one of width/height, aspect kept (spec §3). */
+export function outputSize(page: PageRow, req: { width?: number; height?: number }, maxPixels: number): { width: number; height: number } {
+  const shown = displayedSize(page)
+  if (!(shown.width > 0 && shown.height > 0)) throw new FolioError('render_failed', { reason: 'unreadable' }, { message: 'The page has no area' })
+  let width: number, height: number
+  if (req.width !== undefined) {
+    width = Math.round(req.width)
+    height = Math.max(1, Math.round((width * shown.height) / shown.width))
+  } else {
+    height = Math.round(req.height!)
+    width = Math.max(1, Math.round((height * shown.width) / shown.height))
+  }
+  if (width * height > maxPixels) {
+    throw new FolioError('image_too_large', { maxPixels, width, height }, {
+      message: `A ${width}×${height} image exceeds RENDER_MAX_PIXELS (${maxPixels} pixels)`,
+    })
+  }
+  return { width, height }
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false
+  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')
+}
+
+export function createRenderService(deps: RenderDeps): RenderService {
+  const { documents, pool, cache } = deps
+  const engine = engineId()
+  engine.catch(() => {}) // awaited by every request, which reports the failure; not an unhandled rejection
+  // Identical requests arriving together share one render (single flight).
+  const inFlight = new Map<string, Promise<Buffer>>()
+
+  async function page(documentId: string, pageIndex: number): Promise<{ blob: SourceBlob; page: PageRow }> {
+    const blob = await documents.sourceBlob(documentId)
+    if (blob.pages === null) {
+      throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
+        message: 'The document is encrypted and its pages cannot be read without its password',
+      })
+    }
+    const p = blob.pages[pageIndex]
+    if (!p) throw new FolioError('page_not_found', { pageCount: blob.pages.length })
+    return { blob, page: p }
+  }
+
+  async function serve(key: string, ext: string, contentType: string, ifNoneMatch: string | undefined, produce: () => Promise<Buffer>): Promise<Rendered> {
+    const etag = `"${key.slice(0, 40)}"`
+    if (matches(ifNoneMatch, etag)) return { notModified: true, etag }
+    const hit = await cache.get(key)
+    if (hit) return { notModified: false, etag, contentType, size: hit.size, body: hit.body }
+    let running = inFlight.get(key)
+    if (!running) {
+      running = produce().then(async (bytes) => {
+        await cache.put(key, ext, bytes)
+        return bytes
+      })
+      inFlight.set(key, running)
+      running.then(() => inFlight.delete(key), () => inFlight.delete(key))
+    }
+    const bytes = await running
+    return { notModified: false, etag, contentType, size: bytes.length, body: bytes }
+  }
+
+  return {
+    async pageImage(documentId, pageIndex, req, ifNoneMatch) {
+      const { blob, page: p } = await page(documentId, pageIndex)
+      const size = outputSize(p, req, deps.maxPixels)
+      const source = req.annotations ? deps.annotations : undefined
+      const layer = req.layer ?? ''
+      const annotationVersion = req.annotations ? (source ? await source.version(documentId, layer) : 'pdf') : 'none'
+      const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion])
+      return serve(key, req.format, MEDIA_TYPES[req.format], ifNoneMatch, async () => {
+        const image = (await pool.run({
+          docKey: blob.key,
+          loadBytes: () => blob.read(),
+          // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
+          // were imported into Folio at upload (issue #5), and drawing both would show them twice
+          // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
+          job: { op: 'render', pageIndex, width: size.width, height: size.height, annotations: req.annotations && !source },
+        })) as RawImage
+        const overlays = source ? await source.overlays(documentId, layer, pageIndex, p) : []
+        return encodeImage(image, req.format, overlays, displayedSize(p))
+      })
+    },
+
+    async pageText(documentId, pageIndex, ifNoneMatch) {
+      const { blob } = await page(documentId, pageIndex)
+      const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS])
+      return serve(key, 'json', 'application/json; charset=utf-8', ifNoneMatch, async () => {
+        const text = (await pool.run({
+          docKey: blob.key,
+          loadBytes: () => blob.read(),
+          job: { op: 'text', pageIndex, maxChars: MAX_TEXT_CHARS },
+        })) as PageText
+        return Buffer.from(JSON.stringify({ data: { pageIndex, ...text } }))
+      })
+    },
+
+    stats() {
+      return { ...pool.stats(), cacheBytes: cache.sizeBytes }
+    },
+
+    close() {
+      return pool.close()
+    },
+  }
+}
