@@ -114,6 +114,8 @@ describe('viewer in a browser', () => {
   test('page images load lazily at the displayed width × devicePixelRatio', T, async () => {
     const hiDpi = await browser.newContext({ viewport: { width: 900, height: 800 }, deviceScaleFactor: 2, httpCredentials: { username: USER, password: PASSWORD } })
     const page = await hiDpi.newPage()
+    const images: string[] = []
+    page.on('request', (r) => { if (r.url().includes('/image?')) images.push(r.url()) })
     await page.goto(`${f.url}/dashboard/`) // sign in: the viewer then uses the dashboard session
     await page.goto(`${f.url}/viewer#document=${docId}&session=dashboard`)
     const first = page.locator('[data-page-index="0"]')
@@ -124,6 +126,8 @@ describe('viewer in a browser', () => {
     assert.equal(await page.locator('[data-page-index="11"]').getAttribute('data-image-width'), null, 'the last page is not loaded before it is near')
     await page.locator('[data-page-index="11"]').scrollIntoViewIfNeeded()
     await page.locator('[data-page-index="11"][data-image-width]').waitFor()
+    // Pages come without annotations burnt in: the viewer draws them, so they never show twice.
+    assert.ok(images.length >= 2 && images.every((u) => new URL(u).searchParams.get('annotations') === 'false'), images.join(' '))
     await hiDpi.close()
   })
 

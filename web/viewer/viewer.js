@@ -65,7 +65,8 @@ async function loadImage(p) {
   if (wanted <= 0 || p.loadedWidth >= wanted || p.loadingWidth >= wanted) return
   p.loadingWidth = wanted
   try {
-    const res = await transport.request(`/pages/${p.index}/image?width=${wanted}`, { accept: 'image/png' })
+    // annotations=false: the viewer draws them itself (editable, live); the image must not repeat them.
+    const res = await transport.request(`/pages/${p.index}/image?width=${wanted}&annotations=false`, { accept: 'image/png' })
     const url = URL.createObjectURL(await res.blob())
     if (p.loadedWidth > wanted) return URL.revokeObjectURL(url)
     await new Promise((resolve) => { p.img.onload = resolve; p.img.onerror = resolve; p.img.src = url })
