@@ -197,6 +197,9 @@ describe('dashboard in a browser', () => {
     // The new token works on /api at once.
     const res = await fetch(`${f.url}/api/documents`, { headers: { authorization: `Token token="${newToken}"` } })
     assert.equal(res.status, 200)
+    // The audit log names the operator who did it, through the dashboard.
+    const audit: any = await (await fetch(`${f.url}/api/audit?action=secret.rotate`, { headers: { authorization: `Token token="${newToken}"` } })).json()
+    assert.deepEqual(audit.data[0].actor, { type: 'dashboard', id: USER, fingerprint: null })
     await screenshot(page, 'dashboard-secrets')
     await ctx.close()
   })

@@ -26,5 +26,5 @@ export async function nodesPage(root) {
   if (nodes.length === 0) { root.append(h('div', { class: 'card empty' }, 'No node has reported in.')); return }
   const keys = [...new Set(nodes.flatMap((n) => Object.keys(n)))]
   root.append(h('section', { class: 'card card-flush', id: 'node-list' },
-    table(keys.map((k) => ({ label: k, cell: (n) => cell(n[k]) })), nodes, 'Nodes')))
+    table(keys.map((k) => ({ label: k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' '), cell: (n) => cell(n[k]) })), nodes, 'Nodes')))
 }
