@@ -14,6 +14,8 @@ import { S3BlobStore } from '../../src/storage/s3.js'
 import { assertError, request } from '../helpers/http.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
 import { startS3Server, type TestS3 } from '../helpers/s3-server.js'
+import { highlightAt } from '../helpers/annotation-samples.js'
+import { openSse } from '../helpers/sse.js'
 import { authHeader, createStorage, dbKinds, startFolio, type Storage, type TestFolio } from '../helpers/start-folio.js'
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
@@ -87,6 +89,31 @@ for (const backend of ['built-in', 's3'] as const) {
       assert.equal((await request(`${nodes[2]!.url}/api/documents/${id}`, { method: 'DELETE', headers: authHeader() })).status, 200)
       for (const n of nodes) assertError(await request(`${n.url}/api/documents/${id}/pdf`, { headers: authHeader() }), 404, 'document_not_found')
       assert.equal(await raw.exists(sha256(pdf)), false, 'the blob left the shared store')
+    })
+
+    test('annotations written on each node reach the live events of every node, in one order', async () => {
+      const up = await post(nodes[0]!.url, makePdf({ pages: [{ width: 300, height: 300 }, { width: 300, height: 300 }] }))
+      assert.equal(up.status, 200, up.text)
+      const id = up.body.data.document_id
+      const streams = await Promise.all(nodes.map((n) => openSse(`${n.url}/api/documents/${id}/events`, authHeader())))
+      try {
+        await Promise.all(streams.map((s) => s.waitFor(1)))
+        for (const [i, n] of nodes.entries()) {
+          const res = await request(`${n.url}/api/documents/${id}/annotations`, { method: 'POST', headers: authHeader(), json: { id: `n${i}`, content: highlightAt(i % 2, 20 + i * 30) } })
+          assert.equal(res.status, 200, res.text)
+        }
+        const del = await request(`${nodes[2]!.url}/api/documents/${id}/annotations/n0`, { method: 'DELETE', headers: authHeader() })
+        assert.equal(del.status, 200, del.text)
+        await Promise.all(streams.map((s) => s.waitFor(5, 10_000)))
+        const seen = streams.map((s) => s.events.slice(1).map((e) => `${e.event}:${(e.data as { annotationId?: string }).annotationId}`))
+        assert.deepEqual(seen[0], ['created:n0', 'created:n1', 'created:n2', 'deleted:n0'])
+        assert.deepEqual(seen[1], seen[0])
+        assert.deepEqual(seen[2], seen[0])
+        const list = await request(`${nodes[1]!.url}/api/documents/${id}/annotations`, { headers: authHeader() })
+        assert.deepEqual(list.body.data.annotations.map((a: { id: string }) => a.id).sort(), ['n1', 'n2'])
+      } finally {
+        for (const s of streams) s.close()
+      }
     })
 
     test('identical uploads racing on three nodes share one blob and all read back', async () => {
