@@ -2,6 +2,7 @@
  * A real browser for tests: playwright-core driving Debian's chromium (`.ci/run` installs it;
  * never a downloaded browser, STACK-NOTES §8). Playwright makes its own temporary profile.
  */
+import { tmpdir } from 'node:os'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -27,8 +28,14 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })
 }
 
-/** docs/screenshots/ in the repository (the tests write there; the README embeds them). */
-export const SCREENSHOT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'screenshots')
+/**
+ * Where the tests save their screenshots: the run's temp folder, or — with
+ * FOLIO_SCREENSHOTS=docs (`FOLIO_SCREENSHOTS=docs npm run test:browser`) — docs/screenshots/,
+ * which the README embeds. Not by default, so that `npm test` leaves the work tree clean.
+ */
+export const SCREENSHOT_DIR = process.env.FOLIO_SCREENSHOTS === 'docs'
+  ? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'screenshots')
+  : join(process.env.FOLIO_TEST_TMP ?? tmpdir(), 'screenshots')
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
