@@ -18,7 +18,7 @@ import { data, dataSchema, errors } from '../reply.js'
 const PDF_TYPES = ['application/pdf', 'application/octet-stream'] as const
 const UPLOAD_TYPES = [...PDF_TYPES, 'multipart/form-data', 'application/json'] as const
 
-const documentIdParam = {
+export const documentIdParam = {
   type: 'object',
   required: ['documentId'],
   properties: { documentId: { type: 'string', maxLength: 256 } },
@@ -69,7 +69,7 @@ const propertiesSchema = {
   },
 } as const
 
-const infoSchema = {
+export const infoSchema = {
   type: 'object',
   required: ['document_id', 'title', 'pageCount', 'pages'],
   properties: {

@@ -5,38 +5,10 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { pathDocumentId } from '../../documents/ids.js'
-import { sendExportedPdf, sendPdf } from '../api/documents.js'
+// The same shapes as on /api (one schema, two surfaces).
+import { documentIdParam, infoSchema, sendExportedPdf, sendPdf } from '../api/documents.js'
 import { dataSchema, errors, data } from '../reply.js'
 import { requirePermission, type ClientDeps, type Mount } from './access.js'
-
-const documentIdParam = {
-  type: 'object',
-  required: ['documentId'],
-  properties: { documentId: { type: 'string', maxLength: 256 } },
-} as const
-
-const infoSchema = {
-  type: 'object',
-  required: ['document_id', 'title', 'pageCount', 'pages'],
-  properties: {
-    document_id: { type: 'string' },
-    title: { type: 'string' },
-    pageCount: { type: 'integer' },
-    pages: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['pageIndex', 'width', 'height', 'rotation'],
-        properties: {
-          pageIndex: { type: 'integer' },
-          width: { type: 'number', description: 'points, before rotation' },
-          height: { type: 'number', description: 'points, before rotation' },
-          rotation: { type: 'integer', enum: [0, 90, 180, 270] },
-        },
-      },
-    },
-  },
-} as const
 
 const security = [{ ClientJwt: [] }]
 
