@@ -14,6 +14,8 @@ import { pathDocumentId } from '../../documents/ids.js'
 import { FolioError } from '../../errors.js'
 import * as h from '../annotation-handlers.js'
 import { ANNOTATION_BODY_LIMIT } from '../api/annotations.js'
+import * as s from '../api/annotation-schemas.js'
+import { errors } from '../reply.js'
 
 /** The part of issue #3's Grant these handlers use (structurally compatible with it). */
 export interface ClientGrant {
@@ -65,17 +67,42 @@ export function registerClientAnnotationRoutes(
   scope: FastifyInstance,
   deps: ClientAnnotationDeps & { grantOf(req: FastifyRequest): ClientGrant },
   prefix: string,
+  mount: { operationPrefix: string; tag: string } = { operationPrefix: 'client', tag: 'Client API' },
 ): void {
   const run = (handler: Handler) => (req: FastifyRequest, reply: FastifyReply) => handler(req, reply, deps, deps.grantOf(req))
   const writes = { bodyLimit: ANNOTATION_BODY_LIMIT }
   const H = clientAnnotationHandlers
-  scope.get(`${prefix}/annotations`, run(H.list))
-  scope.post(`${prefix}/annotations`, writes, run(H.create))
-  scope.put(`${prefix}/annotations`, writes, run(H.replaceMany))
-  scope.delete(`${prefix}/annotations`, run(H.removeMany))
-  scope.get(`${prefix}/annotations/:annotationId`, run(H.get))
-  scope.put(`${prefix}/annotations/:annotationId`, writes, run(H.replaceOne))
-  scope.delete(`${prefix}/annotations/:annotationId`, run(H.removeOne))
-  scope.get(`${prefix}/events`, run(H.events))
+  // The same request and response schemas as the server API's routes (http/api/annotation-schemas.ts).
+  const docParams = { type: 'object', required: ['documentId'], properties: { documentId: { type: 'string', maxLength: 256 } } }
+  const oneParams = { type: 'object', required: ['documentId', 'annotationId'], properties: { documentId: { type: 'string', maxLength: 256 }, annotationId: { type: 'string', maxLength: 256 } } }
+  const schema = (operationId: string, summary: string, extra: Record<string, unknown>) => ({
+    schema: { operationId: `${mount.operationPrefix}-${operationId}`, summary, tags: [mount.tag], security: [{ ClientJwt: [] }], ...extra },
+  })
+  scope.get(`${prefix}/annotations`, schema('get-document-annotations', "The token's layer: JSON (first 1000, `truncated`) or NDJSON (read-document)", {
+    params: docParams, response: { 200: s.listSchema, ...errors(401, 403, 404) },
+  }), run(H.list))
+  scope.post(`${prefix}/annotations`, { ...writes, ...schema('create-document-annotation', 'Create one or many in the token\'s layer, attributed to its user_id (write)', {
+    params: docParams, body: s.createBody, response: { 200: { oneOf: [s.createdResponse, s.recordsSchema] }, ...errors(400, 401, 403, 404, 409, 413, 415, 422) },
+  }) }, run(H.create))
+  scope.put(`${prefix}/annotations`, { ...writes, ...schema('update-document-annotations', 'Replace several (write)', {
+    params: docParams, body: s.replaceManyBody, response: { 200: s.recordsSchema, ...errors(400, 401, 403, 404, 409, 413, 415, 422) },
+  }) }, run(H.replaceMany))
+  scope.delete(`${prefix}/annotations`, schema('remove-document-annotations', 'Delete the listed annotations, or all (write)', {
+    params: docParams, body: s.deleteBody, response: { 200: s.deletedSchema, ...errors(400, 401, 403, 404, 415, 422) },
+  }), run(H.removeMany))
+  scope.get(`${prefix}/annotations/:annotationId`, schema('get-document-annotation', 'One annotation (read-document)', {
+    params: oneParams, response: { 200: s.recordResponse, ...errors(401, 403, 404) },
+  }), run(H.get))
+  scope.put(`${prefix}/annotations/:annotationId`, { ...writes, ...schema('update-document-annotation', 'Replace an annotation; If-Match or version makes a stale write a 409 (write)', {
+    params: oneParams, body: s.replaceOneBody, response: { 200: s.recordResponse, ...errors(400, 401, 403, 404, 409, 413, 415, 422) },
+  }) }, run(H.replaceOne))
+  scope.delete(`${prefix}/annotations/:annotationId`, schema('delete-document-annotation', 'Delete an annotation (write)', {
+    params: oneParams, response: { 200: s.emptySchema, ...errors(400, 401, 403, 404, 409) },
+  }), run(H.removeOne))
+  scope.get(`${prefix}/events`, schema('get-document-annotation-events', "Live changes of the token's layer as server-sent events (read-document)", {
+    params: docParams,
+    querystring: { type: 'object', properties: { last_event_id: { type: 'string', maxLength: 20 } } },
+    response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors(400, 401, 403, 404) },
+  }), run(H.events))
   // The client pdf route (download permission, the token's layer written in) is client/document.ts.
 }

@@ -62,7 +62,7 @@ export function clientSurface(mount: Mount, deps: ClientDeps) {
     await app.register(documentRoutes(mount, deps), { prefix: mount.documentPrefix })
     await app.register(pageRoutes(mount, deps), { prefix: mount.documentPrefix })
     await app.register(async (scope) => {
-      registerClientAnnotationRoutes(scope, { annotations: deps.annotations, grantOf: (req) => req.grant! }, '/:documentId')
+      registerClientAnnotationRoutes(scope, { annotations: deps.annotations, grantOf: (req) => req.grant! }, '/:documentId', mount)
     }, { prefix: mount.documentPrefix })
 
     // Inside the scope, so that probing unknown paths needs a valid token too.
