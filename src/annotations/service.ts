@@ -14,6 +14,7 @@ import { ChangeHub, type ChangeSink, type Subscription } from './events.js'
 import { parseLayerName } from './ids.js'
 import type { Content } from './instant-json.js'
 import { pageOverlaySvg } from './overlay.js'
+import { SourceCache } from '../documents/source-cache.js'
 import { checkBatchSize, MAX_IDS, parseItems, type Actor, type ParsedItem, type WriteItem } from './items.js'
 import { layerOperations } from './layers.js'
 import { createPdfOutput, type PdfFile, type PdfOpenOptions } from './pdf-file.js'
@@ -85,6 +86,8 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     if (missing.length > 0) throw new FolioError('annotation_not_found', { annotationIds: missing })
     return existing
   }
+
+  const versions = new SourceCache<number>(1000, 10_000)
 
   const service = {
     /** 404 document_not_found unless the document exists. */
@@ -239,7 +242,9 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
      */
     overlaySource: {
       async version(documentId: string, layer: string): Promise<string> {
-        return `${layer.length}:${layer}@${await store.lastSeq(db, documentId)}`
+        // From memory for up to 1 s, so a cached page image costs no query; this node's own
+        // writes invalidate it at once (below), another node's show within the second.
+        return `${layer.length}:${layer}@${await versions.get(documentId, () => store.lastSeq(db, documentId))}`
       },
       async overlays(documentId: string, layer: string, pageIndex: number, page: { width: number; height: number; rotation: number }) {
         const rows = await store.annotationsOnPage(db, documentId, layer, pageIndex)
@@ -266,6 +271,18 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       }
       return deleted
     })
+  }
+
+  // Every write names its document first: forget its cached annotation version once it is done.
+  for (const name of ['create', 'replace', 'remove', 'removeOne', 'applyInstantJson'] as const) {
+    const original = service[name] as (documentId: string, ...rest: never[]) => Promise<unknown>
+    ;(service as Record<string, unknown>)[name] = async (documentId: string, ...rest: never[]) => {
+      try {
+        return await original.call(service, documentId, ...rest)
+      } finally {
+        versions.invalidate(documentId)
+      }
+    }
   }
 
   return service
