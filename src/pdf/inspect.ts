@@ -93,7 +93,7 @@ async function inspect(ctx: InspectContext): Promise<PdfInfo> {
   const catalog = await store.resolve(xref.trailerValue('Root'))
   if (!isDict(catalog)) fail('malformed', 'the trailer has no /Root catalog dictionary')
   const version = newerVersion(headerVersion, nameOf(await store.resolve(catalog.get('Version'))))
-  const pages = await walkPageTree(store, catalog.get('Pages'), ctx.limits)
+  const pages = (await walkPageTree(store, catalog.get('Pages'), ctx.limits)).map((p) => pageInfo(p.attributes))
   return { version, pageCount: pages.length, pages, encrypted: ctx.encrypted }
 }
 
@@ -126,10 +126,20 @@ function newerVersion(header: string, catalog: string | undefined): string {
   return b[0] > a[0] || (b[0] === a[0] && b[1] > a[1]) ? catalog : header
 }
 
-interface Inherited {
+/** Inheritable page attributes (§7.7.3.4), as resolved for one page. */
+export interface Inherited {
   mediaBox?: Rect
   cropBox?: Rect
   rotation: Rotation
+  /** as written (often a reference); not resolved here */
+  resources?: PdfObject
+}
+
+/** A leaf of the page tree: the page dictionary, its reference, and what it inherits. */
+export interface PageNode {
+  ref: Ref | undefined
+  dict: PdfDict
+  attributes: Inherited
 }
 
 interface PendingNode {
@@ -143,8 +153,8 @@ interface PendingNode {
  * Inheritable attributes (§7.7.3.4) are passed down from each /Pages node to its kids.
  * /Count is not trusted: the pages are counted, so a declared /Count costs nothing.
  */
-async function walkPageTree(store: ObjectStore, root: PdfObject | undefined, limits: Limits): Promise<PdfPageInfo[]> {
-  const pages: PdfPageInfo[] = []
+export async function walkPageTree(store: ObjectStore, root: PdfObject | undefined, limits: Pick<Limits, 'maxDepth' | 'maxPages'>): Promise<PageNode[]> {
+  const pages: PageNode[] = []
   const visited = new Set<number>()
   const stack: PendingNode[] = [{ node: root, inherited: { rotation: 0 }, depth: 1 }]
   while (stack.length > 0) {
@@ -166,7 +176,7 @@ async function walkPageTree(store: ObjectStore, root: PdfObject | undefined, lim
       for (let i = list.length - 1; i >= 0; i--) stack.push({ node: list[i], inherited: attributes, depth: depth + 1 })
     } else {
       if (pages.length >= limits.maxPages) fail('too_complex', `more than ${limits.maxPages} pages`)
-      pages.push(pageInfo(attributes))
+      pages.push({ ref: node instanceof Ref ? node : undefined, dict, attributes })
     }
   }
   return pages
@@ -176,11 +186,14 @@ async function inheritAttributes(store: ObjectStore, dict: PdfDict, inherited: I
   const mediaBox = await readRect(store, dict.get('MediaBox'))
   const cropBox = await readRect(store, dict.get('CropBox'))
   const rotate = await store.resolve(dict.get('Rotate'))
-  if (!mediaBox && !cropBox && (rotate === undefined || rotate === null)) return inherited
+  const resources = dict.get('Resources')
+  const none = (v: unknown) => v === undefined || v === null
+  if (!mediaBox && !cropBox && none(rotate) && none(resources)) return inherited
   return {
     mediaBox: mediaBox ?? inherited.mediaBox,
     cropBox: cropBox ?? inherited.cropBox,
-    rotation: rotate === undefined || rotate === null ? inherited.rotation : normaliseRotation(rotate),
+    rotation: none(rotate) ? inherited.rotation : normaliseRotation(rotate as PdfObject),
+    resources: none(resources) ? inherited.resources : resources,
   }
 }
 

@@ -5,7 +5,7 @@
  * page's /Annots. The caller resolves further objects through `resolve`.
  */
 import { fail, PdfInspectError } from './errors.js'
-import { intersect, LETTER, normaliseRotation, readRect, readStartxref, type Rect, type Rotation } from './inspect.js'
+import { intersect, LETTER, readStartxref, walkPageTree, type Rect, type Rotation } from './inspect.js'
 import { isDict, nameOf, Ref, type PdfDict, type PdfObject, type PdfValue } from './lexer.js'
 import { ObjectStore, type InspectContext, type Limits } from './objects.js'
 import { FileWindow, ReaderFailure, type RandomAccessReader } from './reader.js'
@@ -85,54 +85,19 @@ function wrap(error: unknown): unknown {
   return new PdfInspectError('malformed', 'the PDF structure could not be read', { cause: error })
 }
 
-interface Inherited { mediaBox?: Rect; cropBox?: Rect; rotation: Rotation; resources?: PdfValue }
-
-/** §7.7.3: the page tree in page order, with inheritable attributes (§7.7.3.4) passed down. */
+/** §7.7.3: the page tree in page order (the inspector's walker), as page objects. */
 async function walkPages(store: ObjectStore, root: PdfValue | undefined): Promise<PdfPageObject[]> {
-  const pages: PdfPageObject[] = []
-  const visited = new Set<number>()
-  const stack: Array<{ node: PdfValue | undefined; inherited: Inherited; depth: number }> = [{ node: root, inherited: { rotation: 0 }, depth: 1 }]
-  while (stack.length > 0) {
-    const { node, inherited, depth } = stack.pop()!
-    if (node instanceof Ref) {
-      if (visited.has(node.num)) fail('malformed', `page tree node ${node.num} is reached twice`)
-      visited.add(node.num)
+  return (await walkPageTree(store, root, LIMITS)).map(({ ref, dict, attributes }, index) => {
+    const media = attributes.mediaBox ?? LETTER
+    return {
+      index,
+      ref,
+      dict,
+      view: (attributes.cropBox && intersect(attributes.cropBox, media)) ?? media,
+      rotation: attributes.rotation,
+      resources: attributes.resources as PdfValue | undefined,
     }
-    const dict = await store.resolve(node)
-    if (!isDict(dict)) fail('malformed', 'a page tree node is not a dictionary')
-    const attributes = await inherit(store, dict, inherited)
-    const kids = dict.get('Kids')
-    const type = nameOf(dict.get('Type'))
-    if (type === 'Pages' || (type !== 'Page' && kids !== undefined)) {
-      if (depth > LIMITS.maxDepth) fail('too_complex', `page tree deeper than ${LIMITS.maxDepth}`)
-      const list = await store.resolve(kids)
-      if (!Array.isArray(list)) fail('malformed', 'a /Pages node has no /Kids array')
-      for (let i = list.length - 1; i >= 0; i--) stack.push({ node: list[i], inherited: attributes, depth: depth + 1 })
-    } else {
-      if (pages.length >= LIMITS.maxPages) fail('too_complex', `more than ${LIMITS.maxPages} pages`)
-      const media = attributes.mediaBox ?? LETTER
-      pages.push({
-        index: pages.length,
-        ref: node instanceof Ref ? node : undefined,
-        dict,
-        view: (attributes.cropBox && intersect(attributes.cropBox, media)) ?? media,
-        rotation: attributes.rotation,
-        resources: attributes.resources,
-      })
-    }
-  }
-  return pages
-}
-
-async function inherit(store: ObjectStore, dict: PdfDict, inherited: Inherited): Promise<Inherited> {
-  const rotate = await store.resolve(dict.get('Rotate'))
-  const resources = dict.get('Resources')
-  return {
-    mediaBox: (await readRect(store, dict.get('MediaBox'))) ?? inherited.mediaBox,
-    cropBox: (await readRect(store, dict.get('CropBox'))) ?? inherited.cropBox,
-    rotation: rotate === undefined || rotate === null ? inherited.rotation : normaliseRotation(rotate),
-    resources: resources === undefined || resources === null ? inherited.resources : resources,
-  }
+  })
 }
 
 /** One entry of a page's /Annots: the array item as written, and the annotation dictionary. */
