@@ -17,20 +17,19 @@
  * The PDF defaults to Debian's gnuplot manual (`apt-get install gnuplot-doc`, 311 pages,
  * pdfTeX); without it, a generated 40-page text PDF is used and the output says so.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createLogger } from '../src/log.js'
 import { RenderPool } from '../src/render/pool.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
+import { startChild, startFolio as startChildFolio } from './helpers/server.js'
 
 const run = promisify(execFile)
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
 const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
 const GNUPLOT = '/usr/share/doc/gnuplot/gnuplot.pdf'
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -48,21 +47,9 @@ async function sourcePdf(): Promise<{ bytes: Buffer; label: string; path?: strin
   return { bytes: makePdf({ pages: lines }), label: 'generated 40-page PDF (install gnuplot-doc for the real one)' }
 }
 
-function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d
-      const m = ready.exec(out)
-      if (m) resolve({ child, url: m[1]!, stop: () => new Promise((r) => { child.on('exit', () => r()); child.kill('SIGTERM') }) })
-    })
-    child.on('exit', (c) => reject(new Error(`child exited ${c}: ${out}`)))
-  })
-}
 
 function startFolio(dataDir: string, extra: Record<string, string> = {}) {
-  return startChild([MAIN], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, API_AUTH_TOKEN: TOKEN, LOG_LEVEL: 'warn', ...extra }, /listening on (http:\/\/\S+)/)
+  return startChildFolio({ DATA_DIR: dataDir, API_AUTH_TOKEN: TOKEN, ...extra })
 }
 
 /** The baseline server: node:http answering the given file's bytes, as a static file server would. */
@@ -71,7 +58,7 @@ function startBare(file: string) {
     const http = require('node:http'); const body = require('node:fs').readFileSync(${JSON.stringify(file)});
     http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length, etag: '"x"', 'cache-control': 'private, no-cache' }); res.end(body) })
       .listen(0, '127.0.0.1', function () { console.log('bare on http://127.0.0.1:' + this.address().port) })`
-  return startChild(['-e', code], {}, /bare on (http:\/\/\S+)/)
+  return startChild(['-e', code], {}, { ready: /bare on (http:\/\/\S+)/ })
 }
 
 function get(agent: Agent, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {

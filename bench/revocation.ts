@@ -19,18 +19,16 @@
  * /api/secrets/jwt), which consults the revocation index; the bench detects it. Before that, the
  * server API request shows only what holding 100,000 revocations costs the process (GC, memory).
  */
-import { spawn } from 'node:child_process'
 import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { TokenFacts } from '../src/auth/keys.js'
 import { RevocationIndex, type RevocationKind } from '../src/revocations/cache.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
+import { startFolio as startChildFolio, type ChildServer } from './helpers/server.js'
 
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
 const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
 const N_REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10)
@@ -102,24 +100,9 @@ function partOne(): void {
 
 // ---------------------------------------------------------------- part 2: HTTP
 
-interface Server { url: string; pid: number; stop(): Promise<void> }
+type Server = ChildServer
 
-async function startFolio(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, API_AUTH_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    child.on('exit', (c) => reject(new Error(`folio exited ${c}`)))
-  })
-  return { url, pid: child.pid!, stop: () => new Promise((r) => { child.on('exit', () => r()); child.kill('SIGTERM') }) }
-}
+const startFolio = (dataDir: string) => startChildFolio({ DATA_DIR: dataDir, API_AUTH_TOKEN: TOKEN })
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
 

@@ -12,17 +12,15 @@
  * created and dropped). Peak memory is VmHWM of the Folio process, after a 16 MB warm-up and
  * after the large file.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { writeLargePdf } from '../test/helpers/pdf-fixtures.js'
 import { startS3Server } from '../test/helpers/s3-server.js'
 import { downloadHash, peakRssMiB, uploadFile } from '../test/helpers/stream-upload.js'
+import { startFolio as startChildFolio } from './helpers/server.js'
 
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
 const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 500)
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -33,22 +31,9 @@ function withDb(url: string, name: string): string {
   return u.toString()
 }
 
-async function startFolio(env: Record<string, string>): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', API_AUTH_TOKEN: TOKEN, LOG_LEVEL: 'warn', MAX_UPLOAD_SIZE_BYTES: String(8 * 1024 ** 3), ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    child.on('exit', (c) => reject(new Error(`folio exited ${c}`)))
-  })
-  return { url, pid: child.pid!, stop: () => new Promise((r) => { child.on('exit', () => r()); child.kill('SIGKILL') }) }
-}
+const startFolio = (env: Record<string, string>) =>
+  // SIGKILL: a clean stop would wait for nothing the measurement needs.
+  startChildFolio({ API_AUTH_TOKEN: TOKEN, MAX_UPLOAD_SIZE_BYTES: String(8 * 1024 ** 3), ...env }, { stopSignal: 'SIGKILL' })
 
 interface Row { backend: string; upMs: number; downMs: number; idle: number; warm: number; peak: number }
 

@@ -13,7 +13,6 @@
  * Folio runs as a child process (embedded database); its resident memory (VmRSS) is sampled
  * every 20 ms during the uploads, so the figure shows whether memory grows with the file.
  */
-import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises'
 import { request } from 'node:http'
@@ -21,8 +20,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeLargePdf } from '../test/helpers/pdf-fixtures.js'
+import { startChild, startFolio } from './helpers/server.js'
 
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
 const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SIZES = (process.env.BENCH_SIZES_MB ?? '50,250').split(',').map(Number)
@@ -62,23 +61,6 @@ async function maxRssDuring<T>(pid: number, work: () => Promise<T>): Promise<{ r
 
 const BARE = fileURLToPath(new URL('./helpers/bare-upload-server.js', import.meta.url))
 
-async function startServer(args: string[], env: Record<string, string | undefined>): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    child.on('exit', (c) => reject(new Error(`folio exited ${c}`)))
-  })
-  return {
-    url,
-    pid: child.pid!,
-    stop: () => new Promise((r) => { child.on('exit', () => r()); child.kill('SIGTERM') }),
-  }
-}
 
 function upload(url: string, file: string, size: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -105,11 +87,9 @@ async function main() {
       const file = join(dir, `in-${mb}.pdf`)
       const { bytes } = await writeLargePdf(file, mb * 1024 * 1024)
       const size = (await stat(file)).size
-      const folio = await startServer([MAIN], {
-        PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, `data-${mb}`), API_AUTH_TOKEN: TOKEN, LOG_LEVEL: 'warn', MAX_UPLOAD_SIZE_BYTES: String(4 * 1024 ** 3),
-      })
-      const bare = await startServer([BARE, dir], { PATH: process.env.PATH })
-      const bareHash = await startServer([BARE, dir, '--hash'], { PATH: process.env.PATH })
+      const folio = await startFolio({ DATA_DIR: join(dir, `data-${mb}`), API_AUTH_TOKEN: TOKEN, MAX_UPLOAD_SIZE_BYTES: String(4 * 1024 ** 3) })
+      const bare = await startChild([BARE, dir], {})
+      const bareHash = await startChild([BARE, dir, '--hash'], {})
       const idle = await rssMb(folio.pid)
       let peak = idle
       const disk: number[] = []
