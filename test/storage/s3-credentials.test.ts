@@ -203,3 +203,30 @@ test('web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, as a Kubernetes 
 test('with no credentials anywhere, the start-up check says which variables to set', async () => {
   await withAwsEnv({}, () => refused(chainStore(), /no credentials were found; set ASSET_STORAGE_S3_ACCESS_KEY_ID and ASSET_STORAGE_S3_SECRET_ACCESS_KEY, or provide AWS credentials/))
 })
+
+test('ASSET_STORAGE_S3 keys go together; path style is the default with a host, virtual-hosted on AWS, and ASSET_STORAGE_S3_FORCE_PATH_STYLE decides', async () => {
+  const { loadConfig } = await import('../../src/config.js')
+  assert.throws(() => loadConfig({ ASSET_STORAGE_BACKEND: 's3', ASSET_STORAGE_S3_BUCKET: 'b', ASSET_STORAGE_S3_ACCESS_KEY_ID: 'AKIAONLY' }),
+    /ASSET_STORAGE_S3_SECRET_ACCESS_KEY: is required when ASSET_STORAGE_S3_ACCESS_KEY_ID is set \(or unset both to use the AWS credential chain\)/)
+  const cases: Array<[Record<string, string>, string, string]> = [
+    [{ ASSET_STORAGE_S3_HOST: 'minio.internal', ASSET_STORAGE_S3_PORT: '9000' }, 'minio.internal', '/folio/blobs/'],
+    [{ ASSET_STORAGE_S3_HOST: 'storage.example.com', ASSET_STORAGE_S3_FORCE_PATH_STYLE: 'false' }, 'folio.storage.example.com', '/blobs/'],
+    [{ ASSET_STORAGE_S3_REGION: 'eu-west-1' }, 'folio.s3.eu-west-1.amazonaws.com', '/blobs/'],
+    [{ ASSET_STORAGE_S3_REGION: 'eu-west-1', ASSET_STORAGE_S3_FORCE_PATH_STYLE: 'true' }, 's3.eu-west-1.amazonaws.com', '/folio/blobs/'],
+  ]
+  for (const [vars, hostname, pathPrefix] of cases) {
+    const config = loadConfig({ ASSET_STORAGE_BACKEND: 's3', ASSET_STORAGE_S3_BUCKET: 'folio', ASSET_STORAGE_S3_ACCESS_KEY_ID: 'AKIATEST', ASSET_STORAGE_S3_SECRET_ACCESS_KEY: 'test', ...vars })
+    const store = new S3BlobStore(config.s3!)
+    // Stop each request after signing, before it leaves: only where it would go is looked at.
+    let seenRequest: { hostname: string; path: string } | undefined
+    store.client.middlewareStack.add((_next) => async (args) => {
+      const r = args.request as { hostname: string; path: string }
+      seenRequest = { hostname: r.hostname, path: r.path }
+      throw new Error('stopped before sending')
+    }, { step: 'finalizeRequest', priority: 'low' })
+    await assert.rejects(store.exists('a'.repeat(64)), /stopped before sending/)
+    store.close()
+    assert.equal(seenRequest?.hostname, hostname, JSON.stringify(vars))
+    assert.ok(seenRequest?.path.startsWith(pathPrefix), `${seenRequest?.path} starts with ${pathPrefix}`)
+  }
+})
