@@ -13,11 +13,19 @@
  * - get: Get Blob with an offset and count; the stream retries broken connections from where it
  *   stopped (the SDK's RetriableReadableStream).
  */
+import { createRequire } from 'node:module'
 import type { Readable } from 'node:stream'
-import { BlobServiceClient, RestError, StorageSharedKeyCredential, type BlockBlobClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob'
+import type * as AzureBlob from '@azure/storage-blob'
+import type { BlockBlobClient, ContainerClient, StoragePipelineOptions } from '@azure/storage-blob'
 import type { AzureConfig } from '../config.js'
 import { assertBlobKey, BlobNotFoundError, BlobStoreUnavailableError, type BlobStore, type ByteRange } from './blob-store.js'
 import type { StagedFile } from './staging.js'
+
+// The SDK (~1 s and ~13 MiB to load here) is loaded on first use, synchronously from its
+// CommonJS build, so a Folio on another backend never pays for it.
+const require = createRequire(import.meta.url)
+let sdk: typeof AzureBlob | undefined
+const azure = (): typeof AzureBlob => (sdk ??= require('@azure/storage-blob') as typeof AzureBlob)
 
 const MIB = 1024 * 1024
 /** Azure allows at most 50,000 blocks per blob. */
@@ -43,7 +51,8 @@ export class AzureBlobStore implements BlobStore {
       retryOptions: { maxTries: 4, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
       userAgentOptions: { userAgentPrefix: 'folio' },
     }
-    let service: BlobServiceClient
+    const { BlobServiceClient, StorageSharedKeyCredential } = azure()
+    let service: AzureBlob.BlobServiceClient
     if (o.connectionString !== undefined) {
       service = BlobServiceClient.fromConnectionString(o.connectionString, pipeline)
     } else {
@@ -90,7 +99,7 @@ export class AzureBlobStore implements BlobStore {
       }
       return body
     } catch (e) {
-      if (e instanceof RestError && e.statusCode === 404) throw new BlobNotFoundError(key)
+      if (e instanceof azure().RestError && e.statusCode === 404) throw new BlobNotFoundError(key)
       throw e
     }
   }
@@ -113,11 +122,11 @@ export class AzureBlobStore implements BlobStore {
   }
 
   private explain(e: unknown): string {
-    const status = e instanceof RestError ? e.statusCode : undefined
+    const status = e instanceof azure().RestError ? e.statusCode : undefined
     const keys = this.o.connectionString !== undefined ? 'AZURE_STORAGE_ACCOUNT_CONNECTION_STRING' : 'AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY'
     if (status === 404) return 'cannot be used: it does not exist (create it, or check AZURE_STORAGE_DEFAULT_CONTAINER)'
     if (status === 401 || status === 403) return `cannot be used: access was refused (check ${keys})`
-    if (status !== undefined) return `cannot be used: the service answered ${status}${e instanceof RestError && e.code ? ` ${e.code}` : ''}`
+    if (status !== undefined) return `cannot be used: the service answered ${status}${e instanceof azure().RestError && e.code ? ` ${e.code}` : ''}`
     const code = (e as { code?: string }).code ?? (e as Error).name
     return `is unreachable (${code}); check ${this.o.connectionString !== undefined ? 'the BlobEndpoint of AZURE_STORAGE_ACCOUNT_CONNECTION_STRING' : 'AZURE_STORAGE_API_URL and AZURE_STORAGE_ACCOUNT_NAME'}`
   }

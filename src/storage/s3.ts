@@ -24,14 +24,18 @@ import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
+import { createRequire } from 'node:module'
 import { Transform, type Readable } from 'node:stream'
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
-  HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
-} from '@aws-sdk/client-s3'
+import type * as AwsS3 from '@aws-sdk/client-s3'
 import type { S3Config } from '../config.js'
 import { assertBlobKey, BlobNotFoundError, BlobStoreUnavailableError, type BlobStore, type ByteRange } from './blob-store.js'
 import type { StagedFile } from './staging.js'
+
+// The SDK (~25 packages, ~300 ms and ~20 MiB to load) is loaded on first use, synchronously
+// from its CommonJS build, so a Folio on another backend never pays for it.
+const require = createRequire(import.meta.url)
+let sdk: typeof AwsS3 | undefined
+const aws = (): typeof AwsS3 => (sdk ??= require('@aws-sdk/client-s3') as typeof AwsS3)
 
 const MIB = 1024 * 1024
 /** S3 allows at most 10,000 parts of at least 5 MiB (the last may be smaller). */
@@ -53,7 +57,7 @@ export function s3Endpoint(o: Pick<S3Config, 'host' | 'port' | 'scheme'>): strin
 
 export class S3BlobStore implements BlobStore {
   readonly type = 's3' as const
-  readonly client: S3Client
+  readonly client: AwsS3.S3Client
   private readonly partBytes: number
   private readonly partConcurrency: number
   private readonly where: string
@@ -61,7 +65,7 @@ export class S3BlobStore implements BlobStore {
   constructor(private readonly o: S3StoreOptions) {
     const endpoint = s3Endpoint(o)
     const agentOptions = { keepAlive: true, maxSockets: 32 }
-    this.client = new S3Client({
+    this.client = new (aws().S3Client)({
       region: o.region,
       endpoint,
       // Path style (`/bucket/key`) is what every S3-compatible server accepts; virtual-hosted
@@ -96,7 +100,7 @@ export class S3BlobStore implements BlobStore {
     const objectKey = this.objectKey(key)
     if (staged.sha256 !== key) throw new Error('staged bytes do not match the key')
     if (staged.size <= this.partBytes) {
-      await this.client.send(new PutObjectCommand({
+      await this.client.send(new (aws().PutObjectCommand)({
         Bucket: this.o.bucket, Key: objectKey, Body: createReadStream(staged.path), ContentLength: staged.size,
       }))
     } else {
@@ -117,7 +121,7 @@ export class S3BlobStore implements BlobStore {
     const partBytes = Math.max(this.partBytes, Math.ceil(staged.size / MAX_PARTS / MIB) * MIB)
     const parts = Math.ceil(staged.size / partBytes)
     const target = { Bucket: this.o.bucket, Key: objectKey }
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(target))
+    const { UploadId } = await this.client.send(new (aws().CreateMultipartUploadCommand)(target))
     if (!UploadId) throw new Error('CreateMultipartUpload answered without an UploadId')
     const fh = await open(staged.path, 'r')
     try {
@@ -132,7 +136,7 @@ export class S3BlobStore implements BlobStore {
           const { bytesRead } = await fh.read(buf, 0, len, start)
           if (bytesRead !== len) throw new Error('staged file is shorter than its size')
           // A Buffer body is signed with its sha256: the server verifies every part's bytes.
-          const res = await this.client.send(new UploadPartCommand({
+          const res = await this.client.send(new (aws().UploadPartCommand)({
             ...target, UploadId, PartNumber: n + 1, Body: buf.subarray(0, len), ContentLength: len,
           }))
           if (!res.ETag) throw new Error(`UploadPart ${n + 1} answered without an ETag`)
@@ -141,11 +145,11 @@ export class S3BlobStore implements BlobStore {
       }
       await Promise.all(Array.from({ length: Math.min(this.partConcurrency, parts) }, worker))
       // S3 may answer 200 and report a failure in the body; the SDK turns that into an error.
-      await this.client.send(new CompleteMultipartUploadCommand({
+      await this.client.send(new (aws().CompleteMultipartUploadCommand)({
         ...target, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
       }))
     } catch (e) {
-      await this.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => {})
+      await this.client.send(new (aws().AbortMultipartUploadCommand)({ ...target, UploadId })).catch(() => {})
       throw e
     } finally {
       await fh.close()
@@ -154,7 +158,7 @@ export class S3BlobStore implements BlobStore {
 
   private async headSize(objectKey: string): Promise<number | undefined> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: objectKey }))
+      const head = await this.client.send(new (aws().HeadObjectCommand)({ Bucket: this.o.bucket, Key: objectKey }))
       return head.ContentLength
     } catch (e) {
       if (status(e) === 404) return undefined
@@ -165,7 +169,7 @@ export class S3BlobStore implements BlobStore {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     let res
     try {
-      res = await this.client.send(new GetObjectCommand({
+      res = await this.client.send(new (aws().GetObjectCommand)({
         Bucket: this.o.bucket, Key: this.objectKey(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined,
       }))
     } catch (e) {
@@ -192,7 +196,7 @@ export class S3BlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key: this.objectKey(key) }))
+      await this.client.send(new (aws().DeleteObjectCommand)({ Bucket: this.o.bucket, Key: this.objectKey(key) }))
     } catch (e) {
       if (status(e) !== 404) throw e
     }
@@ -201,7 +205,7 @@ export class S3BlobStore implements BlobStore {
   /** HeadBucket; a failure explains itself in terms of the configuration (spec §1 names). */
   async check(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.o.bucket }))
+      await this.client.send(new (aws().HeadBucketCommand)({ Bucket: this.o.bucket }))
     } catch (e) {
       throw new BlobStoreUnavailableError(`ASSET_STORAGE_BACKEND=s3: ${this.where} ${this.explain(e)}`, { cause: e })
     }
@@ -220,7 +224,7 @@ export class S3BlobStore implements BlobStore {
     if (s === 404) return 'cannot be used: it does not exist (create it, or check ASSET_STORAGE_S3_BUCKET)'
     if (s === 401 || s === 403) return `cannot be used: access was refused (check ${keys}, and ASSET_STORAGE_S3_REGION)`
     if (s === 301 || s === 400) return `cannot be used: the server answered ${s} (check ASSET_STORAGE_S3_REGION and ASSET_STORAGE_S3_FORCE_PATH_STYLE)`
-    if (s !== undefined) return `cannot be used: the server answered ${s}${e instanceof S3ServiceException && e.name ? ` ${e.name}` : ''}`
+    if (s !== undefined) return `cannot be used: the server answered ${s}${e instanceof aws().S3ServiceException && e.name ? ` ${e.name}` : ''}`
     const code = (e as { code?: string }).code ?? name
     return `is unreachable (${code}); check ASSET_STORAGE_S3_HOST, ASSET_STORAGE_S3_PORT and ASSET_STORAGE_S3_SCHEME`
   }
