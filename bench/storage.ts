@@ -7,6 +7,7 @@
  *   npm run bench:storage                 # 500 MB
  *   BENCH_SIZE_MB=100 npm run bench:storage
  *   BENCH_BACKENDS=built-in,s3 npm run bench:storage   # the first one listed is the baseline
+ *   BENCH_BACKENDS=filesystem,azure npm run bench:storage   # azure: Azurite on 127.0.0.1
  *
  * PostgreSQL: TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres (a database is
  * created and dropped). Peak memory is VmHWM of the Folio process, after a 16 MB warm-up and
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { writeLargePdf } from '../test/helpers/pdf-fixtures.js'
+import { startAzurite, type TestAzurite } from '../test/helpers/azurite.js'
 import { startS3Server } from '../test/helpers/s3-server.js'
 import { downloadHash, peakRssMiB, uploadFile } from '../test/helpers/stream-upload.js'
 import { startFolio as startChildFolio } from './helpers/server.js'
@@ -40,7 +42,9 @@ interface Row { backend: string; upMs: number; downMs: number; idle: number; war
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'folio-bench-storage-'))
   process.env.FOLIO_TEST_TMP = dir // where the S3 test server keeps its data
+  const backends = (process.env.BENCH_BACKENDS ?? 'filesystem,built-in,s3').split(',') as Array<'filesystem' | 'built-in' | 's3' | 'azure'>
   const s3 = await startS3Server('folio-bench')
+  const azurite: TestAzurite | undefined = backends.includes('azure') ? await startAzurite('folio-bench') : undefined
   const admin = postgres(PG, { max: 1, onnotice: () => {} })
   const dbs: string[] = []
   try {
@@ -52,13 +56,12 @@ async function main() {
     const warmSize = (await stat(warmFile)).size
     console.log(`bench/storage: one ${(size / 1e6).toFixed(0)} MB upload and download per backend; Node ${process.version}`)
     const rows: Row[] = []
-    const backends = (process.env.BENCH_BACKENDS ?? 'filesystem,built-in,s3').split(',') as Array<'filesystem' | 'built-in' | 's3'>
     for (const backend of backends) {
       const name = `folio_bench_${Date.now()}_${backend.replace('-', '')}`
       await admin.unsafe(`create database ${name}`)
       dbs.push(name)
       const dataDir = join(dir, `data-${backend}`)
-      const folio = await startFolio({ DATA_DIR: dataDir, DATABASE_URL: withDb(PG, name), ...(backend === 's3' ? s3.env : { ASSET_STORAGE_BACKEND: backend }) })
+      const folio = await startFolio({ DATA_DIR: dataDir, DATABASE_URL: withDb(PG, name), ...(backend === 's3' ? s3.env : backend === 'azure' ? azurite!.env : { ASSET_STORAGE_BACKEND: backend }) })
       try {
         const idle = await peakRssMiB(folio.pid)
         const w = await uploadFile(folio.url, TOKEN, warmFile, warmSize)
@@ -89,6 +92,7 @@ async function main() {
     for (const d of dbs) await admin.unsafe(`drop database if exists ${d} with (force)`).catch(() => {})
     await admin.end()
     await s3.stop()
+    await azurite?.stop()
     await rm(dir, { recursive: true, force: true })
   }
 }

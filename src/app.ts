@@ -41,6 +41,7 @@ import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from 
 import type { BlobStore } from './storage/blob-store.js'
 import { createBlobStore } from './storage/from-config.js'
 import { StagingArea } from './storage/staging.js'
+import { startTracing } from './tracing/index.js'
 
 export interface AppOptions {
   log?: Logger
@@ -105,13 +106,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   let closeViews = async () => {}
   const metrics = createMetricsRegistry()
   const stopRuntimeMetrics = registerRuntimeMetrics(metrics)
-  const db = instrumentDb(await openDatabase(config, { applicationName: `folio/${nodeId}` }), metrics)
+  // Tracing (ENABLE_OPENTELEMETRY): without it no OpenTelemetry module is loaded, no wrapper installed.
+  const tracing = config.tracing ? await startTracing(config.tracing, log) : undefined
+  const rawDb = await openDatabase(config, { applicationName: `folio/${nodeId}` })
+  const db = instrumentDb(tracing ? tracing.wrapDb(rawDb) : rawDb, metrics)
   // The built-in backend lives in the database, so the store comes after the migrations.
   let blobStore: BlobStore | undefined
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
-    const blobs = instrumentBlobStore(createBlobStore(config, db), metrics)
+    const rawBlobs = createBlobStore(config, db)
+    const blobs = instrumentBlobStore(tracing ? tracing.wrapBlobStore(rawBlobs) : rawBlobs, metrics)
     blobStore = blobs
     await blobs.check()
 
@@ -169,15 +174,16 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
     const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
     await renderCache.init()
+    const pool = new RenderPool({
+      workers: config.render.workers ?? availableParallelism(),
+      queueMax: config.render.queueMax,
+      timeoutMs: config.render.timeoutMs,
+      memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+      log,
+    })
     const render = createRenderService({
       documents,
-      pool: new RenderPool({
-        workers: config.render.workers ?? availableParallelism(),
-        queueMax: config.render.queueMax,
-        timeoutMs: config.render.timeoutMs,
-        memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
-        log,
-      }),
+      pool: tracing ? tracing.wrapJobRunner(pool) : pool,
       cache: renderCache,
       maxPixels: config.render.maxPixels,
       annotations: annotations.overlaySource,
@@ -222,6 +228,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       audit,
       nodes,
       metrics,
+      tracing,
       tls,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })
@@ -263,6 +270,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         blobStore?.close?.()
         stopRuntimeMetrics()
         await db.close()
+        await tracing?.shutdown() // last: the spans of the shutdown itself are exported too
       },
     }
   } catch (e) {
@@ -271,6 +279,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     stopRuntimeMetrics()
     blobStore?.close?.()
     await db.close().catch(() => {})
+    await tracing?.shutdown().catch(() => {})
     throw e
   }
 }

@@ -13,7 +13,7 @@ export const JWT_ALGORITHMS = [
 ] as const
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number]
 
-export const ASSET_BACKENDS = ['filesystem', 'built-in', 's3'] as const
+export const ASSET_BACKENDS = ['filesystem', 'built-in', 's3', 'azure'] as const
 export type AssetBackend = (typeof ASSET_BACKENDS)[number]
 
 export const FETCH_POLICIES = ['public_only', 'allowlist_only', 'allow_private', 'allow_all'] as const
@@ -46,7 +46,19 @@ export const DEFAULTS = {
   RENDER_MAX_PIXELS: 40_000_000, // width × height of one image (a 5000 px wide A4 page is 35 M)
   RENDER_WORKER_MEMORY_MB: 1024, // MiB of engine (WebAssembly) memory per worker
   RENDER_CACHE_MAX_BYTES: 1_073_741_824, // bytes of rendered pages on disk (1 GiB); 0 = no cache
+  // Tracing (OpenTelemetry), off unless ENABLE_OPENTELEMETRY=true.
+  ENABLE_OPENTELEMETRY: false,
+  OTEL_SERVICE_NAME: 'folio',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318', // + /v1/traces
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_EXPORTER_OTLP_TIMEOUT: 10_000, // ms per export
+  OTEL_TRACES_SAMPLER: 'parentbased_always_on',
 } as const
+
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
+export const TRACE_SAMPLERS = [
+  'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio',
+] as const
 
 export interface PostgresConfig {
   /** A connection URL, or undefined when the discrete PG* variables are used. */
@@ -67,6 +79,33 @@ export interface S3Config {
   scheme: 'http' | 'https'
   accessKeyId?: string
   secretAccessKey?: string
+  /** Path-style (`/bucket/key`) or virtual-hosted (`bucket.host/key`) requests. */
+  forcePathStyle?: boolean
+}
+
+/** `azure` backend: Document Engine's AZURE_STORAGE_* variables. */
+export interface AzureConfig {
+  container: string
+  /** Either a connection string, or an account name and key (with an optional API URL). */
+  connectionString?: string
+  accountName?: string
+  accountKey?: string
+  /** The Blob service URL, e.g. Azurite's http://127.0.0.1:10000/devstoreaccount1. */
+  apiUrl?: string
+}
+
+/** OpenTelemetry tracing; present only when ENABLE_OPENTELEMETRY=true (and OTEL_SDK_DISABLED is not). */
+export interface TracingConfig {
+  serviceName: string
+  /** The full URL spans are POSTed to (…/v1/traces). */
+  url: string
+  protocol: (typeof OTLP_PROTOCOLS)[number]
+  headers: Record<string, string>
+  timeoutMs: number
+  sampler: (typeof TRACE_SAMPLERS)[number]
+  /** For the traceidratio samplers, 0–1. */
+  samplerRatio: number
+  resourceAttributes: Record<string, string>
 }
 
 export interface Config {
@@ -77,6 +116,9 @@ export interface Config {
   postgres?: PostgresConfig
   assetBackend: AssetBackend
   s3?: S3Config
+  azure?: AzureConfig
+  /** undefined → tracing off, and no OpenTelemetry code is loaded. */
+  tracing?: TracingConfig
   apiAuthToken?: string
   secretKeyBase?: string
   jwt: {
@@ -216,14 +258,112 @@ function parseS3(r: Reader, backend: AssetBackend): S3Config | undefined {
   const bucket = r.str('ASSET_STORAGE_S3_BUCKET')
   if (bucket === undefined) r.problem('ASSET_STORAGE_S3_BUCKET: is required when ASSET_STORAGE_BACKEND=s3')
   const port = r.raw('ASSET_STORAGE_S3_PORT') === undefined ? undefined : r.int('ASSET_STORAGE_S3_PORT', 443, 1, 65535)
+  const accessKeyId = r.str('ASSET_STORAGE_S3_ACCESS_KEY_ID')
+  const secretAccessKey = r.raw('ASSET_STORAGE_S3_SECRET_ACCESS_KEY')
+  // Both or neither: with neither, the AWS credential chain is used; one alone is a mistake.
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    const [set, unset] = accessKeyId === undefined
+      ? ['ASSET_STORAGE_S3_SECRET_ACCESS_KEY', 'ASSET_STORAGE_S3_ACCESS_KEY_ID']
+      : ['ASSET_STORAGE_S3_ACCESS_KEY_ID', 'ASSET_STORAGE_S3_SECRET_ACCESS_KEY']
+    r.problem(`${unset}: is required when ${set} is set (or unset both to use the AWS credential chain)`)
+  }
+  const host = r.str('ASSET_STORAGE_S3_HOST')
   return {
     bucket: bucket ?? '',
     region: r.str('ASSET_STORAGE_S3_REGION') ?? 'us-east-1',
-    host: r.str('ASSET_STORAGE_S3_HOST'),
+    host,
     port,
     scheme: r.oneOf('ASSET_STORAGE_S3_SCHEME', 'https', ['http', 'https'] as const),
-    accessKeyId: r.str('ASSET_STORAGE_S3_ACCESS_KEY_ID'),
-    secretAccessKey: r.str('ASSET_STORAGE_S3_SECRET_ACCESS_KEY'),
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: r.bool('ASSET_STORAGE_S3_FORCE_PATH_STYLE', host !== undefined || (bucket ?? '').includes('.')),
+  }
+}
+
+function parseAzure(r: Reader, backend: AssetBackend): AzureConfig | undefined {
+  // Also read when the container is named with another backend: `folio migrate-storage` uses it.
+  if (backend !== 'azure' && r.raw('AZURE_STORAGE_DEFAULT_CONTAINER') === undefined) return undefined
+  const container = r.str('AZURE_STORAGE_DEFAULT_CONTAINER')
+  // Azure's rule: 3–63 lowercase letters, digits and single hyphens, starting with a letter or digit.
+  if (container === undefined) r.problem('AZURE_STORAGE_DEFAULT_CONTAINER: is required when ASSET_STORAGE_BACKEND=azure')
+  else if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(container)) {
+    r.problem(`AZURE_STORAGE_DEFAULT_CONTAINER: "${container}" is not a container name (3–63 lowercase letters, digits and single hyphens)`)
+  }
+  const connectionString = r.raw('AZURE_STORAGE_ACCOUNT_CONNECTION_STRING')
+  const accountName = r.str('AZURE_STORAGE_ACCOUNT_NAME')
+  const accountKey = r.raw('AZURE_STORAGE_ACCOUNT_KEY')
+  const apiUrl = r.str('AZURE_STORAGE_API_URL')
+  if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/i.test(apiUrl)) {
+    r.problem('AZURE_STORAGE_API_URL: is not an http(s) URL like http://127.0.0.1:10000/devstoreaccount1')
+  }
+  if (connectionString !== undefined) {
+    // Never echo it: it carries the account key.
+    if (!/(^|;)\s*(AccountName|BlobEndpoint|SharedAccessSignature|UseDevelopmentStorage)\s*=/i.test(connectionString)) {
+      r.problem('AZURE_STORAGE_ACCOUNT_CONNECTION_STRING: is not a connection string (DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…)')
+    }
+    if (apiUrl !== undefined) r.problem('AZURE_STORAGE_API_URL: cannot be combined with AZURE_STORAGE_ACCOUNT_CONNECTION_STRING; put the endpoint in its BlobEndpoint=')
+  } else if (accountName === undefined || accountKey === undefined) {
+    r.problem(`${accountName === undefined ? 'AZURE_STORAGE_ACCOUNT_NAME' : 'AZURE_STORAGE_ACCOUNT_KEY'}: is required for the azure backend, unless AZURE_STORAGE_ACCOUNT_CONNECTION_STRING is set`)
+  }
+  return { container: container ?? '', connectionString, accountName, accountKey, apiUrl }
+}
+
+/** `k=v,k2=v2` with percent-encoded values (the OTEL_EXPORTER_OTLP_HEADERS / OTEL_RESOURCE_ATTRIBUTES form). */
+function keyValues(r: Reader, name: string, opts: { secret?: boolean } = {}): Record<string, string> {
+  const out: Record<string, string> = {}
+  const v = r.raw(name)
+  if (v === undefined) return out
+  for (const pair of v.split(',')) {
+    if (pair.trim() === '') continue
+    const i = pair.indexOf('=')
+    let value: string | undefined
+    try {
+      value = i > 0 ? decodeURIComponent(pair.slice(i + 1).trim()) : undefined
+    } catch {
+      value = undefined
+    }
+    if (i <= 0 || value === undefined) {
+      // Header values may be credentials: name the variable, never echo the value.
+      r.problem(`${name}: is not a list of key=value pairs separated by commas${opts.secret ? '' : ` (at "${pair.trim()}")`}`)
+      continue
+    }
+    out[pair.slice(0, i).trim()] = value
+  }
+  return out
+}
+
+/** OpenTelemetry's standard variables (opentelemetry.io "SDK configuration"), read only when enabled. */
+function parseTracing(r: Reader): TracingConfig | undefined {
+  if (!r.bool('ENABLE_OPENTELEMETRY', DEFAULTS.ENABLE_OPENTELEMETRY) || r.bool('OTEL_SDK_DISABLED', false)) return undefined
+  const protocol = r.oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    r.oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', DEFAULTS.OTEL_EXPORTER_OTLP_PROTOCOL, OTLP_PROTOCOLS), OTLP_PROTOCOLS)
+  // The signal-specific URL is used as is; the general one gets the signal's path appended.
+  let url = r.str('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+  let from = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+  if (url === undefined) {
+    from = 'OTEL_EXPORTER_OTLP_ENDPOINT'
+    url = `${(r.str('OTEL_EXPORTER_OTLP_ENDPOINT') ?? DEFAULTS.OTEL_EXPORTER_OTLP_ENDPOINT).replace(/\/+$/, '')}/v1/traces`
+  }
+  if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/i.test(url)) r.problem(`${from}: is not an http(s) URL like http://collector:4318`)
+  const sampler = r.oneOf('OTEL_TRACES_SAMPLER', DEFAULTS.OTEL_TRACES_SAMPLER, TRACE_SAMPLERS)
+  let samplerRatio = 1
+  const arg = r.raw('OTEL_TRACES_SAMPLER_ARG')
+  if (arg !== undefined && sampler.endsWith('traceidratio')) {
+    samplerRatio = Number(arg)
+    if (!/^\d*\.?\d+$/.test(arg) || samplerRatio > 1) {
+      r.problem(`OTEL_TRACES_SAMPLER_ARG: "${arg}" is not a ratio from 0 to 1`)
+      samplerRatio = 1
+    }
+  }
+  return {
+    serviceName: r.str('OTEL_SERVICE_NAME') ?? DEFAULTS.OTEL_SERVICE_NAME,
+    url,
+    protocol,
+    headers: { ...keyValues(r, 'OTEL_EXPORTER_OTLP_HEADERS', { secret: true }), ...keyValues(r, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', { secret: true }) },
+    timeoutMs: r.int('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', r.int('OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULTS.OTEL_EXPORTER_OTLP_TIMEOUT, 1, 600_000), 1, 600_000),
+    sampler,
+    samplerRatio,
+    resourceAttributes: keyValues(r, 'OTEL_RESOURCE_ATTRIBUTES'),
   }
 }
 
@@ -301,6 +441,8 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
     postgres: parsePostgres(r),
     assetBackend,
     s3: parseS3(r, assetBackend),
+    azure: parseAzure(r, assetBackend),
+    tracing: parseTracing(r),
     apiAuthToken,
     secretKeyBase,
     jwt: {

@@ -2,7 +2,7 @@
  * `npx folio migrate-storage --to <backend> [--from <backend>] [--delete-source]` (issue #9):
  * copies every blob that is not on the target backend to it, verified by sha256 on both sides,
  * and records the move in the database. The configuration is the same environment as the
- * server's (DATABASE_URL, DATA_DIR, ASSET_STORAGE_S3_*); see docs/deploy.md for the procedure.
+ * server's (DATABASE_URL, DATA_DIR, ASSET_STORAGE_S3_*, AZURE_STORAGE_*); see docs/deploy.md for the procedure.
  */
 import { join } from 'node:path'
 import { ASSET_BACKENDS, type AssetBackend, type Config } from '../config.js'

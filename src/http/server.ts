@@ -17,6 +17,7 @@ import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
 import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
+import type { Tracing } from '../tracing/index.js'
 import type { TlsPair } from './tls.js'
 import { validatorCompiler } from './validation.js'
 import { viewerSurface } from './viewer.js'
@@ -29,6 +30,8 @@ export interface HttpDeps extends ApiDeps, ClientDeps, DashboardDeps, HealthDeps
   version: string
   /** Native HTTPS (TLS_CERT_FILE / TLS_KEY_FILE); reloaded later through http/tls.ts. */
   tls?: TlsPair
+  /** Present only with ENABLE_OPENTELEMETRY: a span per request. */
+  tracing?: Pick<Tracing, 'instrumentHttp'>
 }
 
 export async function createHttpServer(config: Config, deps: HttpDeps): Promise<FastifyInstance> {
@@ -48,6 +51,8 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   // text/plain is not a body type of this API: answer 415 instead of parsing it as a string.
   app.removeContentTypeParser('text/plain')
 
+  // First hook of all, so every later hook and handler runs inside the request's span.
+  deps.tracing?.instrumentHttp(app)
   app.setValidatorCompiler(validatorCompiler)
   app.setErrorHandler(createErrorHandler(JSON_BODY_LIMIT))
   app.setNotFoundHandler(async () => {

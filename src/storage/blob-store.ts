@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream'
 import type { Queryable } from '../db/db.js'
 import type { StagedFile } from './staging.js'
 
-export type BlobBackendType = 'filesystem' | 'built-in' | 's3'
+export type BlobBackendType = 'filesystem' | 'built-in' | 's3' | 'azure'
 
 export interface ByteRange { start: number; end: number } // inclusive, as in HTTP Range
 

@@ -6,6 +6,7 @@ import type { BlobStore } from './blob-store.js'
 import { BlobStoreUnavailableError } from './blob-store.js'
 import { BuiltInBlobStore } from './built-in.js'
 import { FilesystemBlobStore } from './filesystem.js'
+import { AzureBlobStore } from './azure.js'
 import { S3BlobStore } from './s3.js'
 
 /** `backend` defaults to the configured one; migrate-storage names the other side itself. */
@@ -22,5 +23,10 @@ export function createBlobStore(config: Config, db: Db, backend: AssetBackend = 
         throw new BlobStoreUnavailableError('ASSET_STORAGE_S3_BUCKET: is required to use the s3 backend')
       }
       return new S3BlobStore(config.s3)
+    case 'azure':
+      if (!config.azure) {
+        throw new BlobStoreUnavailableError('AZURE_STORAGE_DEFAULT_CONTAINER: is required to use the azure backend')
+      }
+      return new AzureBlobStore(config.azure)
   }
 }

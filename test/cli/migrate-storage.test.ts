@@ -11,9 +11,11 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { openPglite } from '../../src/db/pglite.js'
 import { FilesystemBlobStore } from '../../src/storage/filesystem.js'
+import { AzureBlobStore } from '../../src/storage/azure.js'
 import { S3BlobStore } from '../../src/storage/s3.js'
 import { request } from '../helpers/http.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
+import { startAzurite, type TestAzurite } from '../helpers/azurite.js'
 import { startS3Server, type TestS3 } from '../helpers/s3-server.js'
 import { authHeader, createStorage, dbKinds, MAIN_JS, startFolio, storageEnv, TEST_API_TOKEN, type Storage } from '../helpers/start-folio.js'
 
@@ -33,11 +35,12 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
 }
 
 let s3: TestS3
+let az: TestAzurite
 before(async () => {
-  s3 = await startS3Server()
+  ;[s3, az] = await Promise.all([startS3Server(), startAzurite()])
 })
 after(async () => {
-  await s3.stop()
+  await Promise.all([s3.stop(), az.stop()])
 })
 
 async function serveAndCheck(storage: Storage, env: Record<string, string>, docs: Map<string, Buffer>) {
@@ -96,6 +99,47 @@ for (const db of dbKinds()) {
       for (const k of keys) assert.equal(await rawFs.exists(k), false)
       await serveAndCheck(storage, { ASSET_STORAGE_BACKEND: 'built-in' }, docs)
       assert.equal((await runCli(['--to', 's3', '--delete-source'], env)).code, 64, '--delete-source needs --from')
+    } finally {
+      rawS3.close()
+      await storage.drop()
+    }
+  })
+}
+
+for (const db of dbKinds()) {
+  test(`filesystem → azure → s3 (Azurite, AZURE_STORAGE_* variables), verified, repeatable, and served after each move (${db})`, async () => {
+    const storage = await createStorage(db)
+    const { ASSET_STORAGE_BACKEND: _az, ...azVars } = az.env
+    const { ASSET_STORAGE_BACKEND: _s3, ...s3Vars } = s3.env
+    const env = { ...storageEnv(storage), API_AUTH_TOKEN: TEST_API_TOKEN }
+    const rawAz = new AzureBlobStore({ container: az.container, connectionString: az.connectionString })
+    const rawS3 = new S3BlobStore({ bucket: s3.bucket, region: 'us-east-1', host: '127.0.0.1', port: s3.port, scheme: 'http', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' })
+    try {
+      const docs = new Map<string, Buffer>()
+      const f = await startFolio({ storage })
+      for (let i = 0; i < 3; i++) {
+        const pdf = makePdf({ pages: [{ width: 120 + i, height: 200, text: `azure ${i} ${db}` }] })
+        const res = await request(`${f.url}/api/documents`, { method: 'POST', headers: { ...authHeader(), 'content-type': 'application/pdf' }, body: pdf })
+        docs.set(res.body.data.document_id, pdf)
+      }
+      await f.close()
+      const keys = [...docs.values()].map(sha256)
+
+      const toAzure = await runCli(['--to', 'azure'], { ...env, ...azVars, ASSET_STORAGE_BACKEND: 'filesystem' })
+      assert.equal(toAzure.code, 0, toAzure.out)
+      assert.match(toAzure.out, /3 copied .* 0 missing on the source, 0 damaged, 0 failed/)
+      for (const k of keys) assert.equal(await rawAz.exists(k), true, 'copied to the container')
+      await serveAndCheck(storage, { ...az.env }, docs)
+      const again = await runCli(['--to', 'azure'], { ...env, ...azVars, ASSET_STORAGE_BACKEND: 'filesystem' })
+      assert.equal(again.code, 0, again.out)
+      assert.match(again.out, /0 copied/)
+
+      const toS3 = await runCli(['--to=s3', '--from=azure', '--delete-source'], { ...env, ...azVars, ...s3Vars, ASSET_STORAGE_BACKEND: 'azure' })
+      assert.equal(toS3.code, 0, toS3.out)
+      assert.match(toS3.out, /3 copied/)
+      for (const k of keys) assert.equal(await rawAz.exists(k), false, '--delete-source removed the container copies')
+      for (const k of keys) assert.equal(await rawS3.exists(k), true)
+      await serveAndCheck(storage, { ...s3.env }, docs)
     } finally {
       rawS3.close()
       await storage.drop()

@@ -22,9 +22,12 @@ export interface TestS3 {
   stop(): Promise<void>
 }
 
-export async function startS3Server(bucket = 'folio-test'): Promise<TestS3> {
+export interface TestCredential { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+
+/** `credentials`: accepted besides S3RVER/S3RVER (with a session token: only with that token). */
+export async function startS3Server(bucket = 'folio-test', opts: { credentials?: TestCredential[] } = {}): Promise<TestS3> {
   const dir = await mkdtemp(join(process.env.FOLIO_TEST_TMP ?? tmpdir(), 's3rver-'))
-  const child = spawn(process.execPath, [CHILD, dir, bucket], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CHILD, dir, bucket, JSON.stringify(opts.credentials ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver did not start:\n${out}`)), 20_000)

@@ -7,6 +7,11 @@
  * unimplemented" in its authentication middleware), so every request is first verified here
  * with AWS's own signer (@smithy/signature-v4, Apache-2.0): a request Folio signs wrongly is
  * refused with 403 SignatureDoesNotMatch, as AWS would.
+ *
+ * Further credentials (the credential-chain tests: temporary keys with a session token) come as
+ * JSON in argv[4]: `[{accessKeyId, secretAccessKey, sessionToken?}]`. A key with a session token
+ * is accepted only when the request carries that token, signed (`x-amz-security-token`), as AWS
+ * requires of temporary credentials.
  */
 import { createHash, createHmac } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -22,6 +27,15 @@ interface S3rverInstance {
 const S3rver = require('s3rver') as new (o: Record<string, unknown>) => S3rverInstance
 
 const KEY = 'S3RVER'
+interface Credential { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+const [dir, bucket, extra] = process.argv.slice(2)
+const credentials = new Map<string, Credential>([[KEY, { accessKeyId: KEY, secretAccessKey: KEY }]])
+for (const c of JSON.parse(extra ?? '[]') as Credential[]) {
+  credentials.set(c.accessKeyId, c)
+  // s3rver checks only that the access key id is known to it.
+  ;(require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } })
+    .DUMMY_ACCOUNT.createKeyPair(c.accessKeyId, c.secretAccessKey)
+}
 
 class Sha256 {
   private h
@@ -37,8 +51,8 @@ class Sha256 {
   reset() {}
 }
 
-const signer = new SignatureV4({
-  credentials: { accessKeyId: KEY, secretAccessKey: KEY },
+const signerFor = (c: Credential) => new SignatureV4({
+  credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
   region: 'us-east-1',
   service: 's3',
   sha256: Sha256 as never, // node:crypto behind the Hash shape it expects
@@ -53,13 +67,19 @@ async function signatureProblem(req: IncomingMessage): Promise<string | undefine
   const m = /SignedHeaders=([^,]+), Signature=([0-9a-f]+)/.exec(auth)
   const date = req.headers['x-amz-date']
   if (!m || typeof date !== 'string') return 'malformed Authorization header'
+  const credential = credentials.get(/Credential=([^/,]+)\//.exec(auth)?.[1] ?? '')
+  if (!credential) return 'unknown access key id'
+  if (credential.sessionToken !== undefined) {
+    if (req.headers['x-amz-security-token'] !== credential.sessionToken) return 'missing or wrong session token'
+    if (!m[1]!.split(';').includes('x-amz-security-token')) return 'session token not signed'
+  }
   const url = new URL(req.url ?? '/', 'http://x')
   const query: Record<string, string> = {}
   for (const [k, v] of url.searchParams) query[k] = v
   const headers: Record<string, string> = {}
   for (const name of m[1]!.split(';')) headers[name] = String(req.headers[name] ?? '')
   const [host, port] = String(req.headers.host).split(':')
-  const signed = await signer.sign(
+  const signed = await signerFor(credential).sign(
     new HttpRequest({ method: req.method, protocol: 'http:', hostname: host, port: port ? Number(port) : undefined, path: url.pathname, query, headers }),
     { signingDate: new Date(date.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z')) },
   )
@@ -67,7 +87,6 @@ async function signatureProblem(req: IncomingMessage): Promise<string | undefine
   return expected === m[2] ? undefined : 'signature does not match'
 }
 
-const [dir, bucket] = process.argv.slice(2)
 const s3rver = new S3rver({
   silent: true,
   directory: dir,

@@ -6,8 +6,9 @@ import { StagingArea } from '../../src/storage/staging.js'
 import { S3RVER_KEY, startS3Server, type TestS3 } from '../helpers/s3-server.js'
 import { blobStoreContract } from './contract.js'
 
-// Against a real S3-protocol server (s3rver) on 127.0.0.1, with signed requests. Parts of
-// 5 MiB (S3's minimum) so that the 24 MiB blob of the suite goes up as a multipart upload.
+// Against a real S3-protocol server (s3rver) on 127.0.0.1, with signed requests (verified by
+// AWS's own signer in front of it). Parts of 5 MiB (S3's minimum) so that the 24 MiB blob of the
+// suite goes up as a multipart upload.
 let s3: TestS3
 before(async () => {
   s3 = await startS3Server()
