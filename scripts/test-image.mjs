@@ -34,6 +34,8 @@ const CONTAINER = `folio-image-test-${RUN_ID}`
 const VOLUME = `folio-image-test-${RUN_ID}`
 const COMPOSE_PROJECT = `folioimagetest${RUN_ID}`
 const cleanups = []
+/** Stops the Docker daemon if this script started it; runs after every other clean-up. */
+let stopDaemon = async () => {}
 let failures = 0
 let passes = 0
 
@@ -119,11 +121,11 @@ async function ensureDaemon() {
   log(`starting dockerd --bridge=none --iptables=false (log: ${logFile})`)
   const fd = openSync(logFile, 'a')
   const d = spawn('dockerd', ['--bridge=none', '--iptables=false', '--ip6tables=false'], { stdio: ['ignore', fd, fd], detached: true })
-  cleanups.push(async () => {
+  stopDaemon = async () => {
     log('stopping the dockerd this script started')
     d.kill('SIGTERM')
     await waitFor('dockerd to stop', () => d.exitCode !== null || d.signalCode !== null, 30_000).catch(() => d.kill('SIGKILL'))
-  })
+  }
   await waitFor('dockerd', () => ok('docker', ['info']), 60_000)
 }
 
@@ -399,6 +401,7 @@ try {
   console.error(`test:image: ${e?.stack ?? e}`)
 } finally {
   for (const c of cleanups) await c()
+  await stopDaemon()
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(0)
 console.log(`test:image: ${seconds} s`)

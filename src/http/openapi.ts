@@ -33,6 +33,9 @@ declare module 'fastify' {
 /** A body of raw bytes (PDF, image). */
 export const BINARY = { type: 'string', format: 'binary' } as const
 
+/** A multipart body whose parts a route does not describe: named parts, files or text. */
+const MULTIPART_ANY = { type: 'object', additionalProperties: { anyOf: [BINARY, { type: 'string' }] } } as const
+
 /** Media types whose body is raw bytes when a route gives no schema for them. */
 const BINARY_TYPES = new Set(['application/pdf', 'application/octet-stream'])
 
@@ -69,6 +72,7 @@ export function describeRoute({ schema, url, route }: SwaggerTransformInput) {
     const content: Record<string, { schema: object }> = {}
     for (const type of accepts) {
       const body = given[type] ?? (type === 'application/json' ? s.body : undefined) ?? (BINARY_TYPES.has(type) ? BINARY : undefined)
+        ?? (type === 'multipart/form-data' ? MULTIPART_ANY : undefined)
       // {} (anything) rather than a broken document; the OpenAPI test refuses empty schemas.
       content[type] = { schema: body ?? {} }
     }

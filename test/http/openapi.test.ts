@@ -32,7 +32,7 @@ const isEmptySchema = (s: unknown) => s === undefined || (typeof s === 'object' 
 
 /** The reference ships beside the project (shared/); read it from the worktree or the CI clone. */
 async function referencePaths(): Promise<string[] | undefined> {
-  for (const p of [REFERENCE, join(root, '../shared/reference/document-engine-openapi-1.9.yml'), '/work/shared/reference/document-engine-openapi-1.9.yml']) {
+  for (const p of [REFERENCE, join(root, '../shared/reference/document-engine-openapi-1.9.yml')]) {
     const text = await readFile(p, 'utf8').catch(() => undefined)
     if (text !== undefined) return Object.keys((parse(text) as Doc).paths)
   }
@@ -107,7 +107,7 @@ describe('the OpenAPI document (/api/openapi.json)', () => {
     }
     assert.deepEqual(media('metrics'), ['text/plain'])
     for (const { path, method, op } of ops) {
-      const ok = Object.entries<any>(op.responses).filter(([s]) => s.startsWith('2'))
+      const ok = Object.entries<any>(op.responses).filter(([s]) => s.startsWith('2') && s !== '204' && s !== '205')
       assert.ok(ok.length > 0, `${method} ${path}: a success response`)
       for (const [status, r] of ok) assert.ok(r.content && Object.keys(r.content).length > 0, `${method} ${path} ${status}: a media type`)
     }
