@@ -1,30 +1,49 @@
-# Folio container image (issue #9). Multi-stage: the build stage compiles TypeScript with the
-# dev dependencies; the runtime stage holds only the compiled code and production dependencies,
-# runs as the unprivileged `node` user, and writes nothing outside DATA_DIR (/data), so it runs
-# with a read-only root file system (docker run --read-only -v folio-data:/data ...).
-# Not built on the development machine (no Docker there); see deploy/README.md.
+# Folio container image. Three stages: `deps` installs the production dependencies only, `build`
+# compiles TypeScript with the dev dependencies, and the runtime stage holds exactly what the
+# server and the `folio` command read at run time: dist/src (compiled code and SQL migrations),
+# web/ (dashboard and viewer), bin/ (the CLI), package.json (name, version, bin) and the
+# production node_modules. It runs as the unprivileged `node` user (uid 1000), owns none of its
+# own files, and writes only to DATA_DIR (/data, a volume) and /tmp, so it runs with
+# `docker run --read-only --tmpfs /tmp -v folio-data:/data`.
+#
+# Base: the official Node.js 24 (the newest LTS line) on Debian bookworm. Where that image cannot
+# be pulled, `npm run test:image` builds a stand-in with the same name from Debian packages and
+# the npm registry's Node.js 24 binary (scripts/image/stand-in-base.sh, deploy/README.md).
+# Build with `docker build --network host -t folio .` where only the host network is allowed.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts ./scripts
+COPY scripts/copy-assets.mjs ./scripts/copy-assets.mjs
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     PORT=5000 \
     HOST=0.0.0.0
 WORKDIR /app
-COPY --from=build /app/package.json ./package.json
-COPY --from=build /app/node_modules ./node_modules
+COPY package.json ./package.json
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
-# The only writable place: staged uploads (DATA_DIR/tmp), and the embedded database and
-# filesystem blobs when no DATABASE_URL / other backend is configured.
-RUN mkdir -p /data && chown node:node /data
+COPY web ./web
+COPY bin ./bin
+# `folio …` on PATH for `docker exec` (`npx folio` would link the project into npx's cache and
+# chmod its bin, which a read-only root refuses; `folio` is the same file). DATA_DIR is
+# the one writable place: staged uploads, and the embedded database and filesystem blobs when
+# no DATABASE_URL or other backend is configured.
+RUN chmod 0755 bin/folio.mjs \
+ && ln -s /app/bin/folio.mjs /usr/local/bin/folio \
+ && mkdir -p /data \
+ && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 5000

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseApiTokenHeader, type ApiTokenVerifier } from '../auth/api-token.js'
 import { FolioError } from '../errors.js'
 import type { MetricsRegistry } from '../metrics/registry.js'
+import { mediaResponse } from './openapi.js'
 import { errors } from './reply.js'
 
 export interface MetricsDeps { metrics: MetricsRegistry; apiTokens: ApiTokenVerifier }
@@ -46,8 +47,8 @@ export async function metricsRoutes(app: FastifyInstance, deps: MetricsDeps) {
       operationId: 'metrics',
       summary: 'Prometheus metrics of this node (text exposition format 0.0.4)',
       tags: ['Health'],
-      // No 200 schema: the body is text, not JSON, and must not pass through the serializer.
-      response: { ...errors(401) },
+      // The text body is a string: fastify sends it as is, the schema only documents it.
+      response: { 200: mediaResponse('Prometheus text exposition', { 'text/plain': { type: 'string' } }), ...errors(401) },
     },
   }, async (req, reply) => {
     const token = parseApiTokenHeader(req.headers.authorization)

@@ -3,9 +3,88 @@
  * without a credential (it describes no data, spec §3) at /api/openapi.json and, as YAML, at
  * /api/upstream.yml, where Document Engine serves its own and existing clients load it.
  * These two routes live outside the /api scope on purpose: that scope requires the API token.
+ *
+ * The document must be usable by client generators (openapi-typescript, openapi-generator), so
+ * every route is described from what it really does, by one mechanism for all routes:
+ * - request bodies: the media types of `config.accepts` (the list the 415 check enforces,
+ *   http/media.ts), each with a schema: `schema.requestBodies[type]` when the route gives one,
+ *   else the validated `schema.body` for JSON, else a binary string for PDF bytes. Bodies that
+ *   fastify must not validate (streams, multipart) are documented through `requestBodies` only;
+ * - responses: `mediaResponse()` gives a status its media types (images, PDF, NDJSON, event
+ *   streams, text), which fastify also uses to pick the serializer per content type;
+ * - security: by surface, from the path, unless the route states its own: /api and /metrics
+ *   the API token, /i and /documents the client JWT, /healthcheck none.
+ * Scheme names and path-parameter names are Document Engine's ({documentId}, {layerName},
+ * {annotationId}, {secretType}, {secretId}), so generated SDKs match.
  */
 import swagger from '@fastify/swagger'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, RouteOptions } from 'fastify'
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /**
+     * Documentation only (never validated): the schema of the body per media type of
+     * `config.accepts`, for bodies fastify does not parse as JSON (raw PDF, multipart).
+     */
+    requestBodies?: Record<string, object>
+  }
+}
+
+/** A body of raw bytes (PDF, image). */
+export const BINARY = { type: 'string', format: 'binary' } as const
+
+/** A multipart body whose parts a route does not describe: named parts, files or text. */
+const MULTIPART_ANY = { type: 'object', additionalProperties: { anyOf: [BINARY, { type: 'string' }] } } as const
+
+/** Media types whose body is raw bytes when a route gives no schema for them. */
+const BINARY_TYPES = new Set(['application/pdf', 'application/octet-stream'])
+
+/** The security of each surface (Document Engine's scheme names). */
+export const SECURITY: Record<'api' | 'client' | 'none', Array<Record<string, string[]>>> = {
+  api: [{ ApiAuthToken: [] }],
+  client: [{ JWT: [] }],
+  none: [],
+}
+
+function securityOf(url: string): Array<Record<string, string[]>> | undefined {
+  if (url === '/healthcheck') return SECURITY.none
+  if (url.startsWith('/api/') || url === '/metrics') return SECURITY.api
+  if (url.startsWith('/i/') || url.startsWith('/documents/')) return SECURITY.client
+  return undefined
+}
+
+/**
+ * A response with one schema per media type, e.g.
+ * `200: mediaResponse('the page', { 'image/png': BINARY, 'image/jpeg': BINARY })`.
+ */
+export function mediaResponse(description: string, media: Record<string, object>) {
+  return { description, content: Object.fromEntries(Object.entries(media).map(([type, schema]) => [type, { schema }])) }
+}
+
+type SwaggerTransformInput = { schema: Record<string, any> | undefined; url: string; route: RouteOptions }
+
+/** Rewrites one route's schema for the document only; fastify keeps validating the original. */
+export function describeRoute({ schema, url, route }: SwaggerTransformInput) {
+  const s: Record<string, any> = { ...(schema ?? {}) }
+  const accepts = route.config?.accepts
+  if (accepts !== undefined && route.method !== 'GET') {
+    const given = s.requestBodies ?? {}
+    const content: Record<string, { schema: object }> = {}
+    for (const type of accepts) {
+      const body = given[type] ?? (type === 'application/json' ? s.body : undefined) ?? (BINARY_TYPES.has(type) ? BINARY : undefined)
+        ?? (type === 'multipart/form-data' ? MULTIPART_ANY : undefined)
+      // {} (anything) rather than a broken document; the OpenAPI test refuses empty schemas.
+      content[type] = { schema: body ?? {} }
+    }
+    s.body = { content }
+  }
+  delete s.requestBodies
+  if (s.security === undefined) {
+    const security = securityOf(url)
+    if (security !== undefined) s.security = security
+  }
+  return { schema: s, url }
+}
 
 export async function registerOpenApi(app: FastifyInstance, version: string) {
   await app.register(swagger, {
@@ -19,13 +98,24 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
       },
       components: {
         securitySchemes: {
-          ApiToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token token="<API token>"' },
-          ClientJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          ApiAuthToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'The server API (/api, /metrics): `Authorization: Token token="<API_AUTH_TOKEN>"`',
+          },
+          JWT: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'The client surfaces (/i, /documents): `Authorization: Bearer <jwt>`, signed by your backend',
+          },
         },
       },
-      security: [{ ApiToken: [] }],
+      security: [...SECURITY.api],
     },
     hideUntagged: false,
+    transform: describeRoute as never,
   })
 }
 
@@ -38,3 +128,14 @@ export async function openApiRoutes(app: FastifyInstance) {
     return reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true }))
   })
 }
+
+/** A PDF download: the whole file, or the byte range a `Range` header asked for. */
+export const pdfResponses = {
+  200: mediaResponse('the PDF', { 'application/pdf': BINARY }),
+  206: mediaResponse('the byte range asked for with `Range`', { 'application/pdf': BINARY }),
+}
+
+/** A live stream of server-sent events (`text/event-stream`). */
+export const eventStreamResponse = mediaResponse('server-sent events: `id` (resume with Last-Event-ID), `event`, `data` (JSON)', {
+  'text/event-stream': { type: 'string' },
+})

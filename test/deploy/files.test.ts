@@ -15,17 +15,21 @@ const root = fileURLToPath(new URL('../../../', import.meta.url))
 const hasCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0
 
 describe('delivery files', () => {
-  test('the Dockerfile is multi-stage, runs as a non-root user, and checks /healthcheck', async () => {
+  test('the Dockerfile is multi-stage on one Node.js LTS base, runs as a non-root user, and checks /healthcheck', async () => {
     const lines = (await readFile(join(root, 'Dockerfile'), 'utf8')).split('\n').filter((l) => !l.startsWith('#'))
     const from = lines.filter((l) => l.startsWith('FROM '))
-    assert.equal(from.length, 2, 'a build stage and a runtime stage')
-    const runtime = lines.slice(lines.indexOf(from[1]!))
+    assert.ok(from.length >= 2, 'build stages and a runtime stage')
+    assert.equal(new Set(from.map((l) => l.split(/\s+/)[1])).size, 1, 'every stage on the same base')
+    const major = Number(/^FROM node:(\d+)-/.exec(from[0]!)?.[1])
+    assert.ok(major >= 22 && major % 2 === 0, `an LTS line of Node.js (even, >= 22): ${from[0]}`)
+    const runtime = lines.slice(lines.indexOf(from.at(-1)!))
     assert.ok(runtime.some((l) => /^USER node$/.test(l)), 'the runtime stage drops root')
     assert.ok(!runtime.some((l) => /npm (ci|install)/.test(l)), 'no install in the runtime stage')
     const text = runtime.join('\n')
     assert.match(text, /HEALTHCHECK[\s\S]*\/healthcheck/)
     assert.match(text, /^CMD \["node", "dist\/src\/main\.js"\]$/m, 'exec form: node receives SIGTERM')
     assert.match(text, /DATA_DIR=\/data/)
+    for (const dir of ['web', 'bin']) assert.match(text, new RegExp(`^COPY ${dir} `, 'm'), `${dir}/ is what the dashboard, viewer and CLI read`)
   })
 
   test('docker-compose.yml: only the proxy publishes ports, Folio nodes are read-only, secrets come from .env', async () => {

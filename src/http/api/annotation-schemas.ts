@@ -1,4 +1,5 @@
 /** JSON schemas of the annotation routes (OpenAPI; responses are serialised through them). */
+import { mediaResponse } from '../openapi.js'
 import { dataSchema } from '../reply.js'
 
 const nullableString = { type: ['string', 'null'] } as const
@@ -22,6 +23,12 @@ export const listSchema = dataSchema({
   type: 'object',
   required: ['annotations', 'truncated'],
   properties: { annotations: { type: 'array', items: recordSchema }, truncated: { type: 'boolean' } },
+})
+
+/** The list as JSON (first 1000), or every record as NDJSON with `Accept: application/x-ndjson`. */
+export const listResponse = mediaResponse('the annotations of the layer', {
+  'application/json': listSchema,
+  'application/x-ndjson': { type: 'string', description: 'one annotation record (as in `annotations`) per line' },
 })
 
 export const recordsSchema = dataSchema({ type: 'array', items: recordSchema })

@@ -1,6 +1,6 @@
 /**
  * Annotations over the server API (spec §3), for the default layer under
- * `/api/documents/:documentId/…` and for a named layer under `/api/documents/:documentId/layers/:layer/…`.
+ * `/api/documents/:documentId/…` and for a named layer under `/api/documents/:documentId/layers/:layerName/…`.
  * Operation ids are Document Engine's (get-document-annotations, get-document-layer-annotations…).
  * Folio additions: `GET …/events` (live changes, spec §7 on the server API) and the `version` field.
  */
@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { API_ACTOR, type AnnotationService } from '../../annotations/service.js'
 import { pathDocumentId } from '../../documents/ids.js'
 import * as h from '../annotation-handlers.js'
+import { BINARY, eventStreamResponse } from '../openapi.js'
 import { errors } from '../reply.js'
 import * as s from './annotation-schemas.js'
 
@@ -26,12 +27,12 @@ interface Scope {
 
 const SCOPES: Scope[] = [
   { prefix: '/documents/:documentId', layered: false, op: (d) => d },
-  { prefix: '/documents/:documentId/layers/:layer', layered: true, op: (_, l) => l },
+  { prefix: '/documents/:documentId/layers/:layerName', layered: true, op: (_, l) => l },
 ]
 
 function params(layered: boolean, extra: Record<string, object> = {}) {
   const properties: Record<string, object> = { documentId: { type: 'string', maxLength: 256 }, ...extra }
-  if (layered) properties.layer = { type: 'string', maxLength: 1024 }
+  if (layered) properties.layerName = { type: 'string', maxLength: 1024 }
   return { type: 'object', required: Object.keys(properties), properties }
 }
 
@@ -40,8 +41,8 @@ export async function annotationRoutes(app: FastifyInstance, deps: { annotations
   await app.register(multipart, { limits: { files: 1, fields: 10, fileSize: ANNOTATION_BODY_LIMIT + 1, parts: 12 } })
 
   function target(req: FastifyRequest): h.Target {
-    const p = req.params as { documentId: string; layer?: string }
-    return { documentId: pathDocumentId(p.documentId), layer: p.layer === undefined ? '' : svc.parseLayer(p.layer), actor: API_ACTOR }
+    const p = req.params as { documentId: string; layerName?: string }
+    return { documentId: pathDocumentId(p.documentId), layer: p.layerName === undefined ? '' : svc.parseLayer(p.layerName), actor: API_ACTOR }
   }
   const annotationId = (req: FastifyRequest) => (req.params as { annotationId: string }).annotationId
   const idParam = { annotationId: { type: 'string', maxLength: 256 } }
@@ -57,7 +58,7 @@ export async function annotationRoutes(app: FastifyInstance, deps: { annotations
         ...base,
         operationId: scope.op('get-document-annotations', 'get-document-layer-annotations'),
         summary: 'List annotations: JSON (first 1000, `truncated`) or all as NDJSON (`Accept: application/x-ndjson`)',
-        response: { 200: s.listSchema, ...errors(401, 404, 422) },
+        response: { 200: s.listResponse, ...errors(401, 404, 422) },
       },
     }, (req, reply) => h.listAnnotations(req, reply, svc, target(req)))
 
@@ -128,7 +129,7 @@ export async function annotationRoutes(app: FastifyInstance, deps: { annotations
         operationId: scope.op('get-document-annotation-events', 'get-document-layer-annotation-events'),
         summary: 'Folio: live annotation changes as server-sent events; resume with Last-Event-ID or ?last_event_id=',
         querystring: { type: 'object', properties: { last_event_id: { type: 'string', maxLength: 20 } } },
-        response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors(400, 401, 404) },
+        response: { 200: eventStreamResponse, ...errors(400, 401, 404) },
       },
     }, (req, reply) => h.annotationEvents(req, reply, svc, target(req)))
 
@@ -150,6 +151,10 @@ export async function annotationRoutes(app: FastifyInstance, deps: { annotations
         tags: ['Import and Export'],
         operationId: scope.op('document-apply-instant-json', 'layer-apply-instant-json'),
         summary: 'Apply an Instant JSON document (JSON body, or multipart part `instant.json`): annotations with a known id are replaced, others created; skippedPdfObjectIds are deleted',
+        requestBodies: {
+          'application/json': s.instantJsonSchema,
+          'multipart/form-data': { type: 'object', required: ['instant.json'], properties: { 'instant.json': { ...BINARY, description: 'the Instant JSON document' } } },
+        },
         response: {
           200: { type: 'object', properties: { data: { type: 'object', properties: { created: { type: 'integer' }, updated: { type: 'integer' }, deleted: { type: 'integer' } } } } },
           ...errors(400, 401, 404, 413, 415, 422),

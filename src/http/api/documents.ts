@@ -13,6 +13,7 @@ import type { DocumentService } from '../../documents/service.js'
 import { FolioError } from '../../errors.js'
 import type { StagedFile } from '../../storage/staging.js'
 import { mediaType } from '../media.js'
+import { BINARY, pdfResponses } from '../openapi.js'
 import { data, dataSchema, errors } from '../reply.js'
 
 const PDF_TYPES = ['application/pdf', 'application/octet-stream'] as const
@@ -127,6 +128,29 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
         'or JSON `{"url", "document_id"?, "title"?, "sha256"?}` (or a multipart `url` field) for a remote document: ' +
         'needs ALLOW_REMOTE_DOCUMENTS=true; fetched under REMOTE_URL_FETCH_POLICY (see docs/security.md).',
       tags: TAGS,
+      // Documentation only: these bodies are streamed to the stager, never parsed as a whole.
+      requestBodies: {
+        'multipart/form-data': {
+          type: 'object',
+          properties: {
+            file: { ...BINARY, description: 'the PDF' },
+            url: { type: 'string', format: 'uri', description: 'instead of file: a remote document (ALLOW_REMOTE_DOCUMENTS)' },
+            document_id: { type: 'string', maxLength: 256 },
+            title: { type: 'string', maxLength: 1024 },
+            overwrite_existing_document: { type: 'boolean' },
+          },
+        },
+        'application/json': {
+          type: 'object',
+          required: ['url'],
+          properties: {
+            url: { type: 'string', format: 'uri', description: 'the remote document (ALLOW_REMOTE_DOCUMENTS)' },
+            document_id: { type: 'string', maxLength: 256 },
+            title: { type: 'string', maxLength: 1024 },
+            sha256: { type: 'string', maxLength: 64, description: 'the expected SHA-256 of the file, hex' },
+          },
+        },
+      },
       querystring: {
         type: 'object',
         properties: {
@@ -349,7 +373,7 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
         type: 'object',
         properties: { source: { type: 'boolean', default: false }, flatten: { type: 'boolean', default: false } },
       },
-      response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(400, 401, 404, 416, 422) },
+      response: { ...pdfResponses, ...errors(400, 401, 404, 416, 422) },
     },
   }, async (req, reply) => {
     const id = pathDocumentId((req.params as { documentId: string }).documentId)

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { AnnotationService } from '../../annotations/service.js'
 import { pathDocumentId } from '../../documents/ids.js'
+import { pdfResponses } from '../openapi.js'
 import { data, dataSchema, errors } from '../reply.js'
 import { sendExportedPdf } from './documents.js'
 
@@ -12,8 +13,8 @@ const TAGS = ['Layers']
 const documentIdParam = { type: 'object', required: ['documentId'], properties: { documentId: { type: 'string', maxLength: 256 } } } as const
 const layerParams = {
   type: 'object',
-  required: ['documentId', 'layer'],
-  properties: { documentId: { type: 'string', maxLength: 256 }, layer: { type: 'string', maxLength: 1024 } },
+  required: ['documentId', 'layerName'],
+  properties: { documentId: { type: 'string', maxLength: 256 }, layerName: { type: 'string', maxLength: 1024 } },
 } as const
 
 export async function layerRoutes(app: FastifyInstance, deps: { annotations: AnnotationService }) {
@@ -50,7 +51,7 @@ export async function layerRoutes(app: FastifyInstance, deps: { annotations: Ann
     return data(await svc.createLayer(pathDocumentId((req.params as { documentId: string }).documentId), b.name, b.source_layer_name))
   })
 
-  app.delete('/documents/:documentId/layers/:layer', {
+  app.delete('/documents/:documentId/layers/:layerName', {
     schema: {
       operationId: 'delete-layer',
       summary: 'Delete a layer and its annotations',
@@ -59,24 +60,24 @@ export async function layerRoutes(app: FastifyInstance, deps: { annotations: Ann
       response: { 200: dataSchema({ type: 'object', additionalProperties: false }), ...errors(400, 401, 404) },
     },
   }, async (req) => {
-    const p = req.params as { documentId: string; layer: string }
-    await svc.deleteLayer(pathDocumentId(p.documentId), p.layer)
+    const p = req.params as { documentId: string; layerName: string }
+    await svc.deleteLayer(pathDocumentId(p.documentId), p.layerName)
     return data({})
   })
 
-  app.get('/documents/:documentId/layers/:layer/pdf', {
+  app.get('/documents/:documentId/layers/:layerName/pdf', {
     schema: {
       operationId: 'download-document-layer-pdf',
       summary: "The PDF with the layer's annotations written in (`?flatten=true`: burnt into the pages)",
       tags: TAGS,
       params: layerParams,
       querystring: { type: 'object', properties: { flatten: { type: 'boolean', default: false } } },
-      response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(400, 401, 404, 416, 422) },
+      response: { ...pdfResponses, ...errors(400, 401, 404, 416, 422) },
     },
   }, async (req, reply) => {
-    const p = req.params as { documentId: string; layer: string }
+    const p = req.params as { documentId: string; layerName: string }
     const q = req.query as { flatten: boolean }
-    return sendExportedPdf(req, reply, svc, pathDocumentId(p.documentId), { layer: svc.parseLayer(p.layer), flatten: q.flatten, source: false })
+    return sendExportedPdf(req, reply, svc, pathDocumentId(p.documentId), { layer: svc.parseLayer(p.layerName), flatten: q.flatten, source: false })
   })
 
   app.post('/copy_document', {

@@ -64,16 +64,16 @@ export async function revocationRoutes(app: FastifyInstance, deps: { revocations
     },
   }, async () => ({ data: { revocations: await revocations.list() } }))
 
-  app.delete('/jwt/revocations/:id', {
+  app.delete('/jwt/revocations/:revocationId', {
     schema: {
       operationId: 'delete-jwt-revocation',
       summary: 'Lift a revocation',
       tags: TAGS,
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 32 } } },
+      params: { type: 'object', required: ['revocationId'], properties: { revocationId: { type: 'string', maxLength: 32 } } },
       response: { 200: dataSchema({ type: 'object', additionalProperties: false }), ...errors(401, 404) },
     },
   }, async (req) => {
-    await revocations.lift((req as FastifyRequest<{ Params: { id: string } }>).params.id, actorOf(req))
+    await revocations.lift((req as FastifyRequest<{ Params: { revocationId: string } }>).params.revocationId, actorOf(req))
     return { data: {} }
   })
 

@@ -14,14 +14,14 @@ const SECRET_MAX = 16_384 // a PEM of an 8192-bit RSA key is ~1.5 KB
 
 const typeParam = {
   type: 'object',
-  required: ['type'],
-  properties: { type: { type: 'string', maxLength: 64, description: '`jwt`, `dashboard_password`, `secret_key_base` or `api_auth_token`' } },
+  required: ['secretType'],
+  properties: { secretType: { type: 'string', maxLength: 64, description: '`jwt`, `dashboard_password`, `secret_key_base` or `api_auth_token`' } },
 } as const
 
 const idParams = {
   type: 'object',
-  required: ['type', 'id'],
-  properties: { ...typeParam.properties, id: { type: 'string', maxLength: 32 } },
+  required: ['secretType', 'secretId'],
+  properties: { ...typeParam.properties, secretId: { type: 'string', maxLength: 32 } },
 } as const
 
 const secretItem = {
@@ -60,10 +60,10 @@ export function actorOf(req: FastifyRequest): Actor {
 
 export async function secretRoutes(app: FastifyInstance, deps: { secrets: SecretsService }) {
   const { secrets } = deps
-  type TypeReq = FastifyRequest<{ Params: { type: string } }>
-  type IdReq = FastifyRequest<{ Params: { type: string; id: string }; Body: { expiresAt?: string } }>
+  type TypeReq = FastifyRequest<{ Params: { secretType: string } }>
+  type IdReq = FastifyRequest<{ Params: { secretType: string; secretId: string }; Body: { expiresAt?: string } }>
 
-  app.post('/secrets/:type', {
+  app.post('/secrets/:secretType', {
     schema: {
       operationId: 'create-secret',
       summary: 'Add a non-current secret with an expiry',
@@ -83,10 +83,10 @@ export async function secretRoutes(app: FastifyInstance, deps: { secrets: Secret
     },
   }, async (req) => {
     const b = req.body as { secret: string; expiresAt?: string; algorithm?: string }
-    return { data: await secrets.add((req as TypeReq).params.type, b, actorOf(req)) }
+    return { data: await secrets.add((req as TypeReq).params.secretType, b, actorOf(req)) }
   })
 
-  app.get('/secrets/:type', {
+  app.get('/secrets/:secretType', {
     schema: {
       operationId: 'get-secrets',
       summary: 'List the valid secrets of a type (ids and expiries; never the secrets)',
@@ -95,9 +95,9 @@ export async function secretRoutes(app: FastifyInstance, deps: { secrets: Secret
       params: typeParam,
       response: { 200: { type: 'array', items: secretItem }, ...errors(401, 404) },
     },
-  }, async (req) => secrets.list((req as TypeReq).params.type))
+  }, async (req) => secrets.list((req as TypeReq).params.secretType))
 
-  app.post('/secrets/:type/rotate', {
+  app.post('/secrets/:secretType/rotate', {
     schema: {
       operationId: 'rotate-secret',
       summary: 'Make a new secret current; the previous one stays valid until previousExpiresAt',
@@ -117,12 +117,12 @@ export async function secretRoutes(app: FastifyInstance, deps: { secrets: Secret
     },
   }, async (req) => {
     const b = req.body as { secret: string; previousExpiresAt?: string; algorithm?: string }
-    return { data: await secrets.rotate((req as TypeReq).params.type, b, actorOf(req)) }
+    return { data: await secrets.rotate((req as TypeReq).params.secretType, b, actorOf(req)) }
   })
 
   const expire = async (req: FastifyRequest) => {
     const r = req as IdReq
-    return { data: await secrets.setExpiry(r.params.type, r.params.id, r.body?.expiresAt, actorOf(req)) }
+    return { data: await secrets.setExpiry(r.params.secretType, r.params.secretId, r.body?.expiresAt, actorOf(req)) }
   }
   const expireSchema = (operationId: string, summary: string) => ({
     operationId,
@@ -132,7 +132,7 @@ export async function secretRoutes(app: FastifyInstance, deps: { secrets: Secret
     body: expiryBody,
     response: { 200: dataSchema(secretItem), ...errors(400, 401, 404, 415) },
   })
-  app.patch('/secrets/:type/:id', { schema: expireSchema('expire-secret-patch', "Change a non-current secret's expiry") }, expire)
+  app.patch('/secrets/:secretType/:secretId', { schema: expireSchema('expire-secret-patch', "Change a non-current secret's expiry") }, expire)
   // Document Engine's form of the same request.
-  app.post('/secrets/:type/:id', { schema: expireSchema('expire-secret', "Change a non-current secret's expiry (Document Engine's form)") }, expire)
+  app.post('/secrets/:secretType/:secretId', { schema: expireSchema('expire-secret', "Change a non-current secret's expiry (Document Engine's form)") }, expire)
 }

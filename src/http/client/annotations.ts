@@ -15,6 +15,7 @@ import { FolioError } from '../../errors.js'
 import * as h from '../annotation-handlers.js'
 import { ANNOTATION_BODY_LIMIT } from '../api/annotations.js'
 import * as s from '../api/annotation-schemas.js'
+import { eventStreamResponse } from '../openapi.js'
 import { errors } from '../reply.js'
 
 /** The part of issue #3's Grant these handlers use (structurally compatible with it). */
@@ -76,10 +77,10 @@ export function registerClientAnnotationRoutes(
   const docParams = { type: 'object', required: ['documentId'], properties: { documentId: { type: 'string', maxLength: 256 } } }
   const oneParams = { type: 'object', required: ['documentId', 'annotationId'], properties: { documentId: { type: 'string', maxLength: 256 }, annotationId: { type: 'string', maxLength: 256 } } }
   const schema = (operationId: string, summary: string, extra: Record<string, unknown>) => ({
-    schema: { operationId: `${mount.operationPrefix}-${operationId}`, summary, tags: [mount.tag], security: [{ ClientJwt: [] }], ...extra },
+    schema: { operationId: `${mount.operationPrefix}-${operationId}`, summary, tags: [mount.tag], ...extra },
   })
   scope.get(`${prefix}/annotations`, schema('get-document-annotations', "The token's layer: JSON (first 1000, `truncated`) or NDJSON (read-document)", {
-    params: docParams, response: { 200: s.listSchema, ...errors(401, 403, 404) },
+    params: docParams, response: { 200: s.listResponse, ...errors(401, 403, 404) },
   }), run(H.list))
   scope.post(`${prefix}/annotations`, { ...writes, ...schema('create-document-annotation', 'Create one or many in the token\'s layer, attributed to its user_id (write)', {
     params: docParams, body: s.createBody, response: { 200: { oneOf: [s.createdResponse, s.recordsSchema] }, ...errors(400, 401, 403, 404, 409, 413, 415, 422) },
@@ -102,7 +103,7 @@ export function registerClientAnnotationRoutes(
   scope.get(`${prefix}/events`, schema('get-document-annotation-events', "Live changes of the token's layer as server-sent events (read-document)", {
     params: docParams,
     querystring: { type: 'object', properties: { last_event_id: { type: 'string', maxLength: 20 } } },
-    response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors(400, 401, 403, 404) },
+    response: { 200: eventStreamResponse, ...errors(400, 401, 403, 404) },
   }), run(H.events))
   // The client pdf route (download permission, the token's layer written in) is client/document.ts.
 }

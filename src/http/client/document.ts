@@ -7,10 +7,10 @@ import type { FastifyInstance } from 'fastify'
 import { pathDocumentId } from '../../documents/ids.js'
 // The same shapes as on /api (one schema, two surfaces).
 import { documentIdParam, infoSchema, sendExportedPdf, sendPdf } from '../api/documents.js'
+import { pdfResponses } from '../openapi.js'
 import { dataSchema, errors, data } from '../reply.js'
 import { requirePermission, type ClientDeps, type Mount } from './access.js'
 
-const security = [{ ClientJwt: [] }]
 
 export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents' | 'annotations'>) {
   const op = (name: string) => `${mount.operationPrefix}-${name}`
@@ -22,7 +22,6 @@ export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents' 
         operationId: op('fetch-document-info'),
         summary: 'Page count, page sizes (points) and rotations (permission read-document)',
         tags,
-        security,
         params: documentIdParam,
         response: { 200: dataSchema(infoSchema), ...errors(401, 403, 404, 422) },
       },
@@ -37,7 +36,6 @@ export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents' 
         operationId: op('download-document-pdf'),
         summary: 'Download the PDF (permission download; `?source=true`: the original bytes)',
         tags,
-        security,
         params: documentIdParam,
         querystring: {
           type: 'object',
@@ -46,7 +44,7 @@ export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents' 
             flatten: { type: 'boolean', default: false, description: "true: the token's layer burnt into the page content" },
           },
         },
-        response: { 200: { description: 'application/pdf', type: 'string', format: 'binary' }, ...errors(401, 403, 404, 416, 422) },
+        response: { ...pdfResponses, ...errors(401, 403, 404, 416, 422) },
       },
     }, async (req, reply) => {
       const { documentId } = req.params as { documentId: string }

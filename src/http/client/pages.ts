@@ -11,7 +11,6 @@ import { IMAGE_FORMATS } from '../../render/encode.js'
 import { pageImageSchema, pageTextSchema, sendPageImage, sendPageText, type PageRouteDeps } from '../shared/page-image.js'
 import { requirePermission, CLIENT_MOUNT, type Mount } from './access.js'
 
-const security = [{ ClientJwt: [] }]
 /** Width of a cover when the client names no size (pixels). */
 export const DEFAULT_COVER_WIDTH = 400
 
@@ -35,7 +34,7 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
   const op = (name: string) => `${mount.operationPrefix}-${name}`
   return async function register(app: FastifyInstance): Promise<void> {
     app.get('/:documentId/pages/:pageIndex/image', {
-      schema: { ...pageImageSchema(op('render-document-page')), tags: [mount.tag], security },
+      schema: { ...pageImageSchema(op('render-document-page')), tags: [mount.tag] },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
       // The token's layer is drawn, never another's (spec §2 layer).
@@ -43,7 +42,7 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
     })
 
     app.get('/:documentId/pages/:pageIndex/text', {
-      schema: { ...pageTextSchema(op('get-document-page-text')), tags: [mount.tag], security },
+      schema: { ...pageTextSchema(op('get-document-page-text')), tags: [mount.tag] },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
       return sendPageText(req, reply, deps, grant.documentId)
@@ -56,7 +55,6 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
         ...pageImageSchema('client-get-document-cover', { querystring: coverQuerySchema, params: coverParamsSchema }),
         summary: 'The first page as a thumbnail (permission cover-image or read-document; the JWT may be given as ?jwt=)',
         tags: [mount.tag],
-        security,
       },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'cover-image', 'read-document')

@@ -13,6 +13,7 @@ import { pathDocumentId } from '../../documents/ids.js'
 import { FolioError } from '../../errors.js'
 import { IMAGE_FORMATS, type ImageFormat } from '../../render/encode.js'
 import { MAX_DIMENSION, type Rendered, type RenderService } from '../../render/service.js'
+import { BINARY, mediaResponse } from '../openapi.js'
 import { errors } from '../reply.js'
 
 export interface PageRouteDeps {
@@ -60,7 +61,7 @@ export function pageImageSchema(operationId: string, extra: { querystring?: obje
     params: extra.params ?? pageParamsSchema,
     querystring: extra.querystring ?? pageImageQuerySchema,
     response: {
-      200: { description: 'the image (image/png, image/jpeg or image/webp)', type: 'string', format: 'binary' },
+      200: mediaResponse('the page image', { 'image/png': BINARY, 'image/jpeg': BINARY, 'image/webp': BINARY }),
       ...errors(400, 401, 403, 404, 422, 429),
     },
   }

@@ -172,7 +172,7 @@ for (const db of dbKinds()) {
       assert.equal(op('/documents/{documentId}/document_info')?.operationId, 'client-fetch-document-info')
       assert.equal(op('/i/d/{documentId}/document_info')?.operationId, 'internal-fetch-document-info')
       assert.equal(op('/documents/{documentId}/pdf')?.operationId, 'client-download-document-pdf')
-      assert.deepEqual(op('/documents/{documentId}/pdf')?.security, [{ ClientJwt: [] }])
+      assert.deepEqual(op('/documents/{documentId}/pdf')?.security, [{ JWT: [] }])
       assert.equal(doc.paths['/api/jwt/validate']?.post?.operationId, 'validate-jwt')
     })
 
