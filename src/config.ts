@@ -6,12 +6,10 @@
 import { isIP } from 'node:net'
 import { isAbsolute, resolve } from 'node:path'
 import { isValidCidr } from './net/address-policy.js'
-import { algorithmProblem, deriveAlgorithm, parsePublicKeyPem } from './auth/key-fit.js'
+import { algorithmProblem, deriveAlgorithm, isJwtAlgorithm, JWT_ALGORITHMS, parsePublicKeyPem, type JwtAlgorithm } from './auth/jwt-key.js'
 
-export const JWT_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-] as const
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number]
+// The allow-list lives with the key rules (auth/jwt-key.ts); re-exported because Config carries it.
+export { JWT_ALGORITHMS, type JwtAlgorithm }
 
 export const ASSET_BACKENDS = ['filesystem', 'built-in', 's3'] as const
 export type AssetBackend = (typeof ASSET_BACKENDS)[number]
@@ -248,7 +246,7 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
   const algorithmRaw = r.raw('JWT_ALGORITHM')
   let algorithm: JwtAlgorithm = DEFAULTS.JWT_ALGORITHM
   if (algorithmRaw !== undefined) {
-    if ((JWT_ALGORITHMS as readonly string[]).includes(algorithmRaw)) algorithm = algorithmRaw as JwtAlgorithm
+    if (isJwtAlgorithm(algorithmRaw)) algorithm = algorithmRaw
     else r.problem(`JWT_ALGORITHM: "${algorithmRaw}" is not allowed; use one of ${JWT_ALGORITHMS.join(' ')}`)
   }
   // A PEM in an environment variable often arrives with literal "\n" sequences.

@@ -13,12 +13,11 @@
  */
 import { createHash } from 'node:crypto'
 import { compactVerify, errors as joseErrors } from 'jose'
-import { JWT_ALGORITHMS, type JwtAlgorithm } from '../config.js'
 import { FolioError } from '../errors.js'
 import type { Grant } from './grant.js'
 import { checkClaims, isRefusal, type JwtPolicy, type Refusal, type RefusalReason } from './jwt-claims.js'
 import { VerificationCache } from './jwt-cache.js'
-import { jwkThumbprint } from './key-fit.js'
+import { isJwtAlgorithm, jwkThumbprint, type JwtAlgorithm } from './jwt-key.js'
 import { noRevocations, type KeyRing, type RevocationCheck, type TokenFacts, type VerificationKey } from './keys.js'
 
 export type { JwtPolicy, RefusalReason } from './jwt-claims.js'
@@ -187,7 +186,7 @@ export async function verifyJws(
   // 3. Algorithm: only what a valid key of ours is configured for. `none`, `HS*` and anything
   //    else never match, because no key carries them (config.ts refuses them at start).
   const alg = header.alg
-  if (typeof alg !== 'string' || !(JWT_ALGORITHMS as readonly string[]).includes(alg)) return { reason: 'algorithm_not_allowed' }
+  if (typeof alg !== 'string' || !isJwtAlgorithm(alg)) return { reason: 'algorithm_not_allowed' }
   if (validKeys.length === 0) return { reason: 'no_keys' }
   let candidates = validKeys.filter((k) => k.algorithm === alg)
   if (candidates.length === 0) return { reason: 'algorithm_not_allowed' }

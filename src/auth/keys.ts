@@ -6,7 +6,7 @@
  * token alone).
  */
 import type { KeyObject } from 'node:crypto'
-import type { JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from './jwt-key.js'
 
 export interface VerificationKey {
   /** Stable public id (the secret's id); a token's `kid` may name it. */

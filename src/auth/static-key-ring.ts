@@ -5,7 +5,7 @@
  * KeyRing contract (auth/keys.ts), so verification does not change.
  */
 import type { Config } from '../config.js'
-import { algorithmProblem, jwkThumbprint, parsePublicKeyPem } from './key-fit.js'
+import { algorithmProblem, jwkThumbprint, parsePublicKeyPem } from './jwt-key.js'
 import type { KeyRing, VerificationKey } from './keys.js'
 
 /**

@@ -7,7 +7,7 @@
 import { createPublicKey } from 'node:crypto'
 import type { ApiTokenEntry } from '../auth/api-token.js'
 import type { VerificationKey } from '../auth/keys.js'
-import type { JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from '../auth/jwt-key.js'
 import type { SigningKey } from './signer.js'
 import type { SecretRow, SecretType } from './store.js'
 

@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { recordAudit, type AuditInput } from '../audit/service.js'
-import { ConfigError, type JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from '../auth/jwt-key.js'
+import { ConfigError } from '../config.js'
 import type { Queryable } from '../db/db.js'
 import { FolioError } from '../errors.js'
 import { prepareSecret, sha256Hex } from './material.js'
