@@ -11,9 +11,9 @@
  * A successful verification is cached by the token's sha256 until its `exp`; the revocation
  * check and the key's continued validity are consulted before a cached result is trusted.
  */
-import { createHash } from 'node:crypto'
 import { compactVerify, errors as joseErrors } from 'jose'
 import { FolioError } from '../errors.js'
+import { sha256Hex } from '../tools/digest.js'
 import type { Grant } from './grant.js'
 import { checkClaims, isRefusal, type JwtPolicy, type Refusal, type RefusalReason } from './jwt-claims.js'
 import { VerificationCache } from './jwt-cache.js'
@@ -68,10 +68,6 @@ export interface JwtVerifierOptions {
 
 export function refuse(reason: RefusalReason, claim?: string): FolioError {
   return new FolioError('invalid_token', claim === undefined ? { reason } : { reason, claim })
-}
-
-export function sha256Hex(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
 }
 
 export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {

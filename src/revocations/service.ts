@@ -12,13 +12,13 @@
  *                      that and the token's `exp`, since other tokens share the jti
  *   document/user_id → issuedBefore + JWT_MAX_LIFETIME (+ tolerance)
  */
-import { createHash } from 'node:crypto'
 import { recordAudit, type Actor, type AuditInput } from '../audit/service.js'
 import type { RevocationCheck } from '../auth/keys.js'
 import type { Db, Queryable } from '../db/db.js'
 import type { ClusterBus } from '../db/notify.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
+import { sha256Hex } from '../tools/digest.js'
 import { RevocationIndex, type IndexedRevocation, type RevocationKind } from './cache.js'
 import { MAX_JTI_LENGTH, readUnverifiedClaims } from './jwt-payload.js'
 import { deleteActive, deleteExpired, findActive, insertRevocations, type NewRevocation, type RevocationRow } from './store.js'
@@ -81,8 +81,6 @@ export interface RevocationDeps {
 }
 
 type Op = { a: [number, RevocationKind, string, number | null, number] } | { l: number }
-
-const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex')
 
 function toIndexed(r: RevocationRow): IndexedRevocation {
   return { id: Number(r.id), kind: r.kind, value: r.value, issuedBeforeMs: r.issued_before?.getTime() ?? null, expiresAtMs: r.expires_at.getTime() }

@@ -9,10 +9,10 @@
  * Fingerprints are public and never allow recovering a secret: for a password it is derived from
  * the salted hash, not from the password, so it cannot be used to test guesses.
  */
-import { createHash } from 'node:crypto'
 import type { JwtAlgorithm } from '../auth/jwt-key.js'
 import { FolioError } from '../errors.js'
 import { parseJwtPublicKey } from '../auth/jwt-key.js'
+import { sha256Hex } from '../tools/digest.js'
 import { hashPassword, isCommonPassword } from './password.js'
 import type { NewSecret, SecretType } from './store.js'
 
@@ -20,10 +20,6 @@ export const MIN_LENGTH: Record<Exclude<SecretType, 'jwt'>, number> = {
   dashboard_password: 8,
   secret_key_base: 64,
   api_auth_token: 32,
-}
-
-export function sha256Hex(s: string | Buffer): string {
-  return createHash('sha256').update(s).digest('hex')
 }
 
 /** Public, non-reversible id of a long random secret, for listings and the audit log. */

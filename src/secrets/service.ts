@@ -25,7 +25,7 @@ import { seedSecrets, type SeedEnv } from './seed.js'
 import { createSigner, type Signer } from './signer.js'
 import { findAllValid, findById, findValid, insertSecret, replaceCurrent, setExpiry, SECRET_TYPES, type SecretRow, type SecretType } from './store.js'
 
-export { fingerprintOf, sha256Hex } from './material.js'
+export { fingerprintOf } from './material.js'
 export { SECRET_TYPES, type SecretType } from './store.js'
 export type { SeedEnv } from './seed.js'
 export type { Signer } from './signer.js'
