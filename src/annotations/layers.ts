@@ -33,7 +33,7 @@ export function layerOperations(deps: LayerDeps) {
 
   /** The annotations embedded in the document's PDF, with ids as imported. */
   async function baseAnnotations(documentId: string, at: string): Promise<store.NewRow[]> {
-    const src = await deps.documents.openSource(documentId)
+    const src = await deps.documents.source(documentId)
     try {
       const { annotations } = await readPdfAnnotations(await readStructure(src.reader), MAX_IMPORTED)
       const seen = new Set<string>()

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { Db } from '../db/db.js'
-import type { DocumentService, SourcePdf } from '../documents/service.js'
+import type { DocumentService, DocumentSource } from '../documents/service.js'
 import { FolioError } from '../errors.js'
 import { PdfInspectError } from '../pdf/inspect.js'
 import type { ByteRange } from '../storage/blob-store.js'
@@ -39,7 +39,7 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
   // Blobs never change: whether a source holds importable annotations is cached by its hash.
   const importable = new Map<string, boolean>()
 
-  async function sourceHasImportable(src: SourcePdf, structure: () => Promise<PdfStructure>): Promise<boolean> {
+  async function sourceHasImportable(src: DocumentSource, structure: () => Promise<PdfStructure>): Promise<boolean> {
     const hit = importable.get(src.sha256)
     if (hit !== undefined) return hit
     const value = await hasImportable(await structure())
@@ -48,14 +48,11 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
     return value
   }
 
-  const plain = (src: SourcePdf): PdfBody => ({ size: src.size, stream: (range) => src.stream(range) })
+  const plain = (src: DocumentSource): PdfBody => ({ size: src.size, stream: (range) => src.stream(range) })
 
   return {
     async open(documentId: string, opts: PdfOpenOptions): Promise<PdfFile> {
-      if (opts.source && opts.flatten) {
-        throw new FolioError('bad_request', {}, { message: 'source=true and flatten=true cannot be combined' })
-      }
-      const src = await deps.documents.openSource(documentId)
+      const src = await deps.documents.source(documentId)
       if (opts.source) return { etag: `"${src.sha256}"`, title: src.title, open: async () => plain(src) }
       let structure: PdfStructure | undefined
       const getStructure = async () => (structure ??= await readSource(src))
@@ -99,7 +96,7 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
 
 export type PdfOutput = ReturnType<typeof createPdfOutput>
 
-async function readSource(src: SourcePdf): Promise<PdfStructure> {
+async function readSource(src: DocumentSource): Promise<PdfStructure> {
   try {
     return await readStructure(src.reader)
   } catch (e) {

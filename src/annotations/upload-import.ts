@@ -6,7 +6,7 @@
  * MAX_IMPORTED). Encrypted files are not read (their strings are encrypted); nothing is imported.
  */
 import type { Queryable } from '../db/db.js'
-import type { UploadHook } from '../documents/service.js'
+import type { UploadHook } from '../documents/upload.js'
 import { openFileReader, PdfInspectError } from '../pdf/inspect.js'
 import { readStructure } from '../pdf/structure.js'
 import { newAnnotationId } from './ids.js'

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto'
 import type { Db, Queryable } from '../db/db.js'
 import { BlobNotFoundError, type BlobBackendType, type BlobStore } from '../storage/blob-store.js'
 import type { StagingArea } from '../storage/staging.js'
-import * as store from './store.js'
+import * as store from './blobs.js'
 
 export interface MigrationReport {
   copied: number

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { Readable } from 'node:stream'
-import type { PageRow, SourceBlob } from '../documents/service.js'
+import type { DocumentSource, PageRow } from '../documents/service.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { cacheKey, type RenderCache } from './cache.js'
@@ -59,7 +59,7 @@ export interface RenderService {
 }
 
 export interface RenderDeps {
-  documents: { sourceBlob(id: string): Promise<SourceBlob> }
+  documents: { source(id: string): Promise<DocumentSource> }
   pool: RenderPool
   cache: RenderCache
   maxPixels: number
@@ -111,8 +111,8 @@ export function createRenderService(deps: RenderDeps): RenderService {
   // Identical requests arriving together share one render (single flight).
   const inFlight = new Map<string, Promise<Buffer>>()
 
-  async function page(documentId: string, pageIndex: number): Promise<{ blob: SourceBlob; page: PageRow }> {
-    const blob = await documents.sourceBlob(documentId)
+  async function page(documentId: string, pageIndex: number): Promise<{ blob: DocumentSource; page: PageRow }> {
+    const blob = await documents.source(documentId)
     if (blob.pages === null) {
       throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
         message: 'The document is encrypted and its pages cannot be read without its password',
