@@ -24,7 +24,7 @@ import { connectPostgres } from './db/postgres.js'
 import { createRemoteFetcher } from './documents/remote.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
-import { readTlsPair, watchTls } from './http/tls.js'
+import { readTlsPair, watchTls } from './net/tls.js'
 import type { Server as TlsServer } from 'node:tls'
 import { createLogger, type Logger } from './log.js'
 import { createAddressPolicy } from './net/address-policy.js'
@@ -156,7 +156,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // against the in-memory revocation index before the verification cache (#4).
     const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
     const annotations = createAnnotationService({ db, documents, log, now: opts.now })
-    stopAnnotations = () => annotations.close()
+    stopAnnotations = async () => {
+      await annotations.close()
+      await documents.close()
+    }
+    await documents.start()
     await annotations.start()
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
@@ -258,6 +262,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await annotations.close() // ends event streams, which would otherwise hold http.close()
         await http.close() // waits for in-flight requests
+        await documents.close()
         await render.close()
         await closeViews()
         blobStore?.close?.()

@@ -111,7 +111,3 @@ export class FolioError extends Error {
     return ERRORS[this.code].status
   }
 }
-
-export function isFolioError(e: unknown): e is FolioError {
-  return e instanceof FolioError
-}

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { MigrationError } from './db/migrate.js'
 import { errorFields } from './log.js'
 import { BlobStoreUnavailableError } from './storage/blob-store.js'
-import { TlsFileError } from './http/tls.js'
+import { TlsFileError } from './net/tls.js'
 
 const SHUTDOWN_GRACE_MS = 30_000
 

@@ -55,10 +55,14 @@ export class ChangeHub {
   private timers: NodeJS.Timeout[] = []
   private closed = false
 
-  constructor(private readonly deps: { db: Db; log: Logger; now: () => Date }) {}
+  /** `onNotify`: every notification, whether or not this node has subscribers (cache invalidation). */
+  constructor(private readonly deps: { db: Db; log: Logger; now: () => Date; onNotify?: (documentId: string) => void }) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.deps.db.listen(store.NOTIFY_CHANNEL, (documentId) => this.poke(documentId))
+    this.unlisten = await this.deps.db.listen(store.NOTIFY_CHANNEL, (documentId) => {
+      this.deps.onNotify?.(documentId)
+      this.poke(documentId)
+    })
     this.timers.push(setInterval(() => void this.backstop(), BACKSTOP_POLL_MS).unref())
     this.timers.push(setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref())
     void this.prune()

@@ -13,6 +13,7 @@ import { FolioError } from '../errors.js'
 import { PdfInspectError } from '../pdf/inspect.js'
 import type { ByteRange } from '../storage/blob-store.js'
 import { readStructure, type PdfStructure } from '../pdf/structure.js'
+import { TtlMap } from '../tools/ttl-map.js'
 import type { Content } from './instant-json.js'
 import { buildExport, hasImportable } from './pdf-export.js'
 import * as store from './store.js'
@@ -37,14 +38,13 @@ export interface PdfOpenOptions { layer: string; flatten: boolean; source: boole
 
 export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
   // Blobs never change: whether a source holds importable annotations is cached by its hash.
-  const importable = new Map<string, boolean>()
+  const importable = new TtlMap<string, boolean>({ maxEntries: CACHE_SIZE })
 
   async function sourceHasImportable(src: DocumentSource, structure: () => Promise<PdfStructure>): Promise<boolean> {
     const hit = importable.get(src.sha256)
     if (hit !== undefined) return hit
     const value = await hasImportable(await structure())
     importable.set(src.sha256, value)
-    if (importable.size > CACHE_SIZE) importable.delete(importable.keys().next().value!)
     return value
   }
 
@@ -93,8 +93,6 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
     },
   }
 }
-
-export type PdfOutput = ReturnType<typeof createPdfOutput>
 
 async function readSource(src: DocumentSource): Promise<PdfStructure> {
   try {

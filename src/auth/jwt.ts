@@ -127,7 +127,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     const claims = checkClaims(payload, opts.policy, at.getTime() / 1000)
     if (isRefusal(claims)) return no(claims.reason, claims.claim)
 
-    // 10. Revocation (issue #4 plugs its in-memory index in here).
+    // 10. Revocation: the revocations room's in-memory index (auth/keys.ts RevocationCheck).
     const facts: TokenFacts = {
       tokenHash,
       documentId: claims.grant.documentId,

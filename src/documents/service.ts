@@ -60,8 +60,14 @@ export interface DocumentService {
   exists(id: string): Promise<boolean>
   /** The source PDF of a document (download, rendering, annotation export); 404 document_not_found. */
   source(id: string): Promise<DocumentSource>
-  /** Drops what this node remembers of a document another node changed (change notifications). */
-  forget(id: string): void
+  /**
+   * Called after any document's row changed, on this node (synchronously, after the commit) or
+   * on another (from its notification): for caches of other rooms that hang on the document.
+   */
+  onChange(listener: (id: string) => void): () => void
+  /** Listens for other nodes' document changes. */
+  start(): Promise<void>
+  close(): Promise<void>
   /** Finishes deletes interrupted by a crash. */
   sweep(): Promise<number>
   /**
@@ -84,10 +90,16 @@ export function createDocumentService(deps: {
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
-  // document_info is what a viewer asks first and often (issue #3's bench): it is answered from
-  // the source accessor's memo, like the page routes.
+  // document_info is what a viewer asks first and often: it is answered from the source
+  // accessor's memo, like the page routes.
   const sources = createSourceAccessor({ db, blobs, log })
-  const forget = (id: string) => sources.forget(id)
+  const listeners = new Set<(id: string) => void>()
+  let unlisten: (() => Promise<void>) | undefined
+  /** After a write to `id` committed, here or (from its notification) on another node. */
+  const forget = (id: string) => {
+    sources.forget(id)
+    for (const l of listeners) l(id)
+  }
   const removeBytes = (key: string) => removeBlobBytes({ db, blobs, log }, key)
   const uploads = createUploads({
     db, blobs, staging: deps.staging, maxUploadBytes: deps.maxUploadBytes, remote: deps.remote, now,
@@ -161,7 +173,17 @@ export function createDocumentService(deps: {
     },
 
     source: (id) => sources.get(id),
-    forget,
+    onChange(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    async start() {
+      unlisten = await db.listen(store.DOCUMENTS_CHANNEL, forget)
+    },
+    async close() {
+      await unlisten?.().catch(() => {})
+      unlisten = undefined
+    },
     sweep: () => sweepBlobs({ db, blobs, log }),
     copy: (sourceId, newId, onCopied) => copyDocument({ db, now }, sourceId, newId, onCopied),
   }

@@ -15,7 +15,7 @@ import type { Logger } from '../log.js'
 import type { RandomAccessReader } from '../pdf/inspect.js'
 import { blobRandomReader, readWholeBlob } from '../storage/blob-readers.js'
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store.js'
-import { SourceCache } from './source-cache.js'
+import { LoadingCache } from '../tools/ttl-map.js'
 import { findDocument, type PageRow } from './store.js'
 
 export interface DocumentSource {
@@ -48,7 +48,7 @@ export interface SourceAccessor {
 
 export function createSourceAccessor(deps: { db: Db; blobs: BlobStore; log: Logger }): SourceAccessor {
   const { db, blobs, log } = deps
-  const cache = new SourceCache<DocumentSource>(SOURCE_CACHE_TTL_MS, SOURCE_CACHE_ENTRIES)
+  const cache = new LoadingCache<DocumentSource>(SOURCE_CACHE_TTL_MS, SOURCE_CACHE_ENTRIES)
 
   /**
    * A blob missing under a cached row: the document was overwritten or deleted since (another

@@ -24,6 +24,17 @@ export interface DocumentRow {
   backend: string
 }
 
+/**
+ * Every write of a document row announces the id on this channel, delivered at commit to every
+ * node (PGlite: in process), so each node's memo of the row (source.ts) and what hangs on it
+ * (annotation versions) is forgotten at once instead of after its time to live.
+ */
+export const DOCUMENTS_CHANNEL = 'folio_documents'
+
+async function announce(db: Queryable, id: string): Promise<void> {
+  await db.query('select pg_notify($1, $2)', [DOCUMENTS_CHANNEL, id])
+}
+
 const SELECT = `select d.*, b.backend from documents d join blobs b on b.key = d.blob_key`
 
 export async function findDocument(db: Queryable, id: string): Promise<DocumentRow | undefined> {
@@ -64,6 +75,7 @@ export async function insertDocument(db: Queryable, d: NewDocument): Promise<voi
      values ($1, $2, $3, $4, $3, $5, $6, $7, $8, $9, $9)`,
     [d.id, d.title, d.blobKey, d.byteSize, d.passwordProtected, d.pageCount, d.pages, d.pdfVersion, d.now.toISOString()],
   ).catch(documentExists)
+  await announce(db, d.id)
 }
 
 /** Replaces the file of an existing document (overwrite_existing_document=true). */
@@ -75,19 +87,22 @@ export async function replaceDocument(db: Queryable, d: NewDocument): Promise<vo
      where id = $1`,
     [d.id, d.title, d.blobKey, d.byteSize, d.passwordProtected, d.pageCount, d.pages, d.pdfVersion, d.now.toISOString()],
   )
+  await announce(db, d.id)
 }
 
 export async function updateTitle(db: Queryable, id: string, title: string, now: Date): Promise<boolean> {
-  const rows = await db.query('update documents set title = $2, updated_at = $3 where id = $1 returning id', [
-    id,
-    title,
-    now.toISOString(),
-  ])
+  const rows = await db.query(
+    'with u as (update documents set title = $2, updated_at = $3 where id = $1 returning id) select pg_notify($4, id) from u',
+    [id, title, now.toISOString(), DOCUMENTS_CHANNEL],
+  )
   return rows.length === 1
 }
 
 export async function deleteDocumentRow(db: Queryable, id: string): Promise<string | undefined> {
-  const rows = await db.query<{ blob_key: string }>('delete from documents where id = $1 returning blob_key', [id])
+  const rows = await db.query<{ blob_key: string }>(
+    'with d as (delete from documents where id = $1 returning id, blob_key) select blob_key, pg_notify($2, id) from d',
+    [id, DOCUMENTS_CHANNEL],
+  )
   return rows[0]?.blob_key
 }
 

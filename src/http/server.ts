@@ -17,7 +17,7 @@ import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
 import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
-import type { TlsPair } from './tls.js'
+import type { TlsPair } from '../net/tls.js'
 import { validatorCompiler } from './validation.js'
 import { viewerSurface } from './viewer.js'
 

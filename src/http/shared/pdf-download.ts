@@ -14,6 +14,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AnnotationService } from '../../annotations/service.js'
 import { FolioError } from '../../errors.js'
+import { ifNoneMatchHits } from './etag.js'
 
 export interface PdfDownload {
   documentId: string
@@ -44,7 +45,7 @@ export async function sendDocumentPdf(req: FastifyRequest, reply: FastifyReply, 
   reply.header('etag', file.etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache')
   reply.header('content-disposition', `attachment; filename="${safeFilename(file.title || d.documentId)}.pdf"`)
   reply.type('application/pdf')
-  if (req.headers['if-none-match'] === file.etag) return reply.code(304).send()
+  if (ifNoneMatchHits(req.headers['if-none-match'], file.etag)) return reply.code(304).send()
   const body = await file.open()
   const range = parseRange(req.headers.range, body.size)
   if (range === 'unsatisfiable') {
