@@ -71,9 +71,9 @@ export interface FolioApp {
   readonly nodeId: string
   readonly secrets: SecretsService
   readonly revocations: RevocationService
-  /** The valid `jwt` keys, for JWT verification (issue #3). */
+  /** The valid `jwt` keys, for JWT verification. */
   readonly keyRing: KeyRing
-  /** The in-memory revocation check, consulted before the verification cache (issue #3). */
+  /** The in-memory revocation check, consulted before the verification cache. */
   readonly revocationCheck: RevocationCheck
   listen(): Promise<string>
   /** Reads TLS_CERT_FILE / TLS_KEY_FILE again (SIGHUP); false when TLS is off or they do not load. */
@@ -115,7 +115,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     blobStore = blobs
     await blobs.check()
 
-    // Secrets and revocations live in memory on every node, kept current by the cluster bus (#4).
+    // Secrets and revocations live in memory on every node, kept current by the cluster bus.
     const bus = createClusterBus(db, { log, nodeId, reconcileMs: opts.reconcileMs })
     const jwtPolicy = { algorithm: config.jwt.algorithm, maxLifetimeSeconds: config.jwt.maxLifetimeSeconds, clockToleranceSeconds: config.jwt.clockToleranceSeconds }
     const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
@@ -152,8 +152,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const documents = createDocumentService({
       db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
     })
-    // Client JWTs (#3) are verified with the valid `jwt` secrets, several at once, and checked
-    // against the in-memory revocation index before the verification cache (#4).
+    // Client JWTs are verified with the valid `jwt` secrets, several at once, and checked
+    // against the in-memory revocation index before the verification cache.
     const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
     const annotations = createAnnotationService({ db, documents, log, now: opts.now })
     stopAnnotations = async () => {
@@ -165,7 +165,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
-    // The dashboard (issue #7): any valid dashboard_password secret for DASHBOARD_USERNAME, and
+    // The dashboard: any valid dashboard_password secret for DASHBOARD_USERNAME, and
     // session cookies signed with the current secret_key_base (verified with any valid one).
     const dashboardCredentials = createSecretCredentials(config.dashboard.username, secrets)
     const sessionSigner = secrets.signer('dashboard-session')
@@ -187,7 +187,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       annotations: annotations.overlaySource,
       log,
     })
-    // Issue #9 §5: render queue and cache, and the JWT verification cache, read at each scrape.
+    // Render queue and cache, and the JWT verification cache, read at each scrape.
     const renderQueue = metrics.gauge('folio_render_queue_length', 'Pages waiting for a render worker')
     const renderBusy = metrics.gauge('folio_render_workers_busy', 'Render workers rendering now')
     const renderWorkers = metrics.gauge('folio_render_workers', 'Render workers running')

@@ -1,5 +1,5 @@
 /**
- * Live changes (issue #5 §5): fan-out of the change log to the viewers connected to this node.
+ * Live changes: fan-out of the change log to the viewers connected to this node.
  *
  * Every write commits its changes to `annotation_changes`, numbered per document, and a
  * `NOTIFY folio_annotations '<documentId>'` that PostgreSQL delivers at commit to every node

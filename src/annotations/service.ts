@@ -1,5 +1,5 @@
 /**
- * Annotations and layers (issue #5, spec §3 and §7): the rules. Every write is one transaction
+ * Annotations and layers (spec §3 and §7): the rules. Every write is one transaction
  * that first takes the document's change-counter row (store.claimSeqs), which orders writers
  * of a document, numbers their changes and makes a batch all or nothing. Writers name the
  * layer ('' = default) and the actor explicitly: the server API passes API_ACTOR (a body
@@ -245,7 +245,7 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     parseLayer: parseLayerName,
 
     /**
-     * What the renderer draws over pages (issue #6): the annotations of one layer, and a version
+     * What the renderer draws over pages: the annotations of one layer, and a version
      * that changes with every annotation change of the document (part of the image cache key).
      */
     overlaySource: {

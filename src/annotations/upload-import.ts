@@ -1,5 +1,5 @@
 /**
- * Import on upload (issue #5 §6): the annotations already in an uploaded PDF become Folio
+ * Import on upload: the annotations already in an uploaded PDF become Folio
  * annotations of the default layer, in the transaction that creates the document, so a round
  * trip (upload → export → upload) keeps them. Read with Folio's own random-access reader on the
  * staged file: memory does not grow with the file, only with the annotations (at most

@@ -1,5 +1,5 @@
 /**
- * The fast path of JWT verification (issue #3 §2): successful verifications, keyed by the
+ * The fast path of JWT verification: successful verifications, keyed by the
  * sha256 of the whole token, kept until the token's `exp` (plus the clock tolerance), at most
  * `max` of them, least recently used out first. A viewer's many page requests then cost one
  * signature check. Only what verification proved is stored, never the token itself.

@@ -1,5 +1,5 @@
 /**
- * Client JWT verification (spec §2, issue #3). One public face:
+ * Client JWT verification (spec §2). One public face:
  *
  *   const jwt = createJwtVerifier({ keyRing, revocations, policy, now })
  *   await jwt.verify(token)   // → Grant, or throws FolioError('invalid_token', { reason, claim? })
@@ -74,7 +74,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   const now = opts.now ?? (() => new Date())
   const revocations = opts.revocations ?? noRevocations
   const cache = new VerificationCache(opts.cacheSize ?? DEFAULT_CACHE_SIZE)
-  // A key that stops being valid takes its cached verifications with it (issue #3 §2).
+  // A key that stops being valid takes its cached verifications with it.
   opts.keyRing.onChange(() => cache.retainKeys(opts.keyRing.validKeys(now())))
 
   async function verify(token: string): Promise<Grant> {

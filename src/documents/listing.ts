@@ -74,15 +74,19 @@ async function existsBeyond(db: Queryable, row: DocumentRow, q: ListQuery, side:
   return rows.length > 0
 }
 
-function summary(r: DocumentRow): DocumentSummary {
+/** What a listing and the properties both say about a document (DocumentSummary without the id). */
+export function documentFacts(r: DocumentRow): Omit<DocumentSummary, 'id'> {
   return {
-    id: r.id,
     title: r.title,
     byteSize: r.byte_size,
     sourcePdfSha256: r.source_sha256,
     passwordProtected: r.password_protected,
     createdAt: r.created_at.toISOString(),
   }
+}
+
+function summary(r: DocumentRow): DocumentSummary {
+  return { id: r.id, ...documentFacts(r) }
 }
 
 function positionOf(r: DocumentRow, orderBy: store.OrderBy): store.Position {

@@ -12,7 +12,7 @@ import type { BlobStore } from '../storage/blob-store.js'
 import type { StagingArea } from '../storage/staging.js'
 import { releaseBlob, removeBlobBytes, sweepBlobs } from './blobs.js'
 import { copyDocument } from './copy.js'
-import { listDocuments, type ListQuery, type ListResult } from './listing.js'
+import { documentFacts, listDocuments, type ListQuery, type ListResult } from './listing.js'
 import type { RemoteFetcher } from './remote.js'
 import { createSourceAccessor, type DocumentSource } from './source.js'
 import * as store from './store.js'
@@ -192,11 +192,7 @@ export function createDocumentService(deps: {
 function properties(r: DocumentRow): DocumentProperties {
   return {
     document_id: r.id,
-    title: r.title,
-    byteSize: r.byte_size,
-    sourcePdfSha256: r.source_sha256,
-    passwordProtected: r.password_protected,
-    createdAt: r.created_at.toISOString(),
+    ...documentFacts(r),
     updatedAt: r.updated_at.toISOString(),
     storage: { type: r.backend },
   }

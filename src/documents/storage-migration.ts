@@ -1,5 +1,5 @@
 /**
- * Moving blobs between asset backends (issue #9, `npx folio migrate-storage`). Part of the
+ * Moving blobs between asset backends (`npx folio migrate-storage`). Part of the
  * documents room's service face: it works on the `blobs` rows through the room's store.
  *
  * Each blob not yet on the target: read from the backend its row names → staged to local disk,

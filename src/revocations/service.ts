@@ -1,10 +1,10 @@
 /**
- * JWT revocation (spec §5, issue #4 §4): by `token`, `jti`, `document_id` or `user_id` (the last
+ * JWT revocation (spec §5): by `token`, `jti`, `document_id` or `user_id` (the last
  * two with `issuedBefore`), list and lift, and Document Engine's `POST /api/revoke {"jwts"}`.
  *
  * Document Engine pays a database query per request for this (seed 002); Folio does not: the
  * check is the in-memory index of cache.ts, kept equal on every node by the cluster bus, and
- * consulted by JWT verification (issue #3) through `RevocationCheck`.
+ * consulted by JWT verification through `RevocationCheck`.
  *
  * A revocation is kept only while a token it covers can still be valid, then pruned:
  *   token            → the token's `exp` (+ JWT_CLOCK_TOLERANCE, the verifier's leeway)

@@ -1,5 +1,5 @@
 /**
- * The in-memory view of the valid secrets (issue #4 §3: "no database query per request"). Built
+ * The in-memory view of the valid secrets ("no database query per request"). Built
  * from the rows by a full load (the secrets table is tiny) whenever the cluster bus reports a
  * change; time passing is handled here: each list is filtered by its expiries and the filtered
  * list is cached until the next expiry, so a lookup is O(1) and allocates nothing.

@@ -1,5 +1,5 @@
 /**
- * Secrets at runtime (spec §4, issue #4): four types, each with exactly one current version that
+ * Secrets at runtime (spec §4): four types, each with exactly one current version that
  * never expires and any number of others with an expiry. A secret is valid while it is current or
  * not yet expired; every valid one is accepted, the current one signs.
  *
@@ -66,14 +66,14 @@ export interface SecretsService {
   apiTokenDigests(): readonly Buffer[]
   /** Every valid api_auth_token (digest, id, fingerprint), from memory. */
   apiTokens(): readonly ApiTokenEntry[]
-  /** The valid `jwt` keys for JWT verification (issue #3); onChange fires on change and expiry. */
+  /** The valid `jwt` keys for JWT verification; onChange fires on change and expiry. */
   readonly keyRing: KeyRing
   /** Signs with the current secret_key_base, verifies with any valid one (signer.ts). */
   signer(purpose: string): Signer
   /** The valid dashboard_password the given password matches, if any (scrypt; ~0.1 s each). */
   verifyDashboardPassword(password: string): Promise<DashboardCredential | undefined>
   hasDashboardPassword(): boolean
-  /** Ids of the valid dashboard_password secrets: a dashboard session ends with its password (#7). */
+  /** Ids of the valid dashboard_password secrets: a dashboard session ends with its password. */
   validDashboardPasswordIds(): readonly number[]
   /** Stops the expiry timer. */
   close(): void

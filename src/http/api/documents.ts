@@ -25,6 +25,11 @@ export const documentIdParam = {
 } as const
 
 const iso = { type: 'string', format: 'date-time' } as const
+/** `document_id` and `title` in a query (upload, bulk delete). */
+const idAndTitleQuery = {
+  document_id: { type: 'string', maxLength: 256 },
+  title: { type: 'string', maxLength: 1024 },
+} as const
 
 const createdSchema = {
   type: 'object',
@@ -41,29 +46,28 @@ const createdSchema = {
   },
 } as const
 
+/** What a listing and the properties both say about a document, in this order. */
+const documentFacts = {
+  title: { type: 'string' },
+  byteSize: { type: 'integer' },
+  sourcePdfSha256: { type: 'string' },
+  passwordProtected: { type: 'boolean' },
+  createdAt: iso,
+} as const
+const FACTS = ['title', 'byteSize', 'sourcePdfSha256', 'passwordProtected', 'createdAt'] as const
+
 const summarySchema = {
   type: 'object',
-  required: ['id', 'title', 'byteSize', 'sourcePdfSha256', 'passwordProtected', 'createdAt'],
-  properties: {
-    id: { type: 'string' },
-    title: { type: 'string' },
-    byteSize: { type: 'integer' },
-    sourcePdfSha256: { type: 'string' },
-    passwordProtected: { type: 'boolean' },
-    createdAt: iso,
-  },
+  required: ['id', ...FACTS],
+  properties: { id: { type: 'string' }, ...documentFacts },
 } as const
 
 const propertiesSchema = {
   type: 'object',
-  required: ['document_id', 'title', 'byteSize', 'sourcePdfSha256', 'passwordProtected', 'createdAt', 'updatedAt', 'storage'],
+  required: ['document_id', ...FACTS, 'updatedAt', 'storage'],
   properties: {
     document_id: { type: 'string' },
-    title: { type: 'string' },
-    byteSize: { type: 'integer' },
-    sourcePdfSha256: { type: 'string' },
-    passwordProtected: { type: 'boolean' },
-    createdAt: iso,
+    ...documentFacts,
     updatedAt: iso,
     storage: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } },
   },
@@ -151,11 +155,7 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
       tags: TAGS,
       querystring: {
         type: 'object',
-        properties: {
-          document_id: { type: 'string', maxLength: 256 },
-          title: { type: 'string', maxLength: 1024 },
-          overwrite_existing_document: { type: 'boolean' },
-        },
+        properties: { ...idAndTitleQuery, overwrite_existing_document: { type: 'boolean' } },
       },
       // Only the JSON form has a body to validate; PDF and multipart bodies are streams.
       body: { content: { 'application/json': { schema: urlUploadSchema } } },
@@ -225,12 +225,7 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
       tags: TAGS,
       querystring: {
         type: 'object',
-        properties: {
-          document_id: { type: 'string', maxLength: 256 },
-          title: { type: 'string', maxLength: 1024 },
-          start_date: iso,
-          end_date: iso,
-        },
+        properties: { ...idAndTitleQuery, start_date: iso, end_date: iso },
       },
       response: {
         200: dataSchema({
