@@ -25,7 +25,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SignJWT } from 'jose'
 import { createJwtVerifier } from '../src/auth/jwt.js'
-import { createStaticKeyRing } from '../src/auth/static-key-ring.js'
+import { createStaticKeyRing } from '../test/helpers/static-key-ring.js'
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../src/config.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
 

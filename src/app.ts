@@ -24,7 +24,7 @@ import { connectPostgres } from './db/postgres.js'
 import { createRemoteFetcher } from './documents/remote.js'
 import { createDocumentService } from './documents/service.js'
 import { createHttpServer } from './http/server.js'
-import { readTlsPair, watchTls } from './http/tls.js'
+import { readTlsPair, watchTls } from './net/tls.js'
 import type { Server as TlsServer } from 'node:tls'
 import { createLogger, type Logger } from './log.js'
 import { createAddressPolicy } from './net/address-policy.js'
@@ -72,9 +72,9 @@ export interface FolioApp {
   readonly nodeId: string
   readonly secrets: SecretsService
   readonly revocations: RevocationService
-  /** The valid `jwt` keys, for JWT verification (issue #3). */
+  /** The valid `jwt` keys, for JWT verification. */
   readonly keyRing: KeyRing
-  /** The in-memory revocation check, consulted before the verification cache (issue #3). */
+  /** The in-memory revocation check, consulted before the verification cache. */
   readonly revocationCheck: RevocationCheck
   listen(): Promise<string>
   /** Reads TLS_CERT_FILE / TLS_KEY_FILE again (SIGHUP); false when TLS is off or they do not load. */
@@ -120,7 +120,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     blobStore = blobs
     await blobs.check()
 
-    // Secrets and revocations live in memory on every node, kept current by the cluster bus (#4).
+    // Secrets and revocations live in memory on every node, kept current by the cluster bus.
     const bus = createClusterBus(db, { log, nodeId, reconcileMs: opts.reconcileMs })
     const jwtPolicy = { algorithm: config.jwt.algorithm, maxLifetimeSeconds: config.jwt.maxLifetimeSeconds, clockToleranceSeconds: config.jwt.clockToleranceSeconds }
     const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
@@ -157,16 +157,20 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const documents = createDocumentService({
       db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
     })
-    // Client JWTs (#3) are verified with the valid `jwt` secrets, several at once, and checked
-    // against the in-memory revocation index before the verification cache (#4).
+    // Client JWTs are verified with the valid `jwt` secrets, several at once, and checked
+    // against the in-memory revocation index before the verification cache.
     const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
     const annotations = createAnnotationService({ db, documents, log, now: opts.now })
-    stopAnnotations = () => annotations.close()
+    stopAnnotations = async () => {
+      await annotations.close()
+      await documents.close()
+    }
+    await documents.start()
     await annotations.start()
     const swept = await documents.sweep()
     if (swept > 0) log.info({ blobs: swept }, 'finished interrupted blob deletes')
 
-    // The dashboard (issue #7): any valid dashboard_password secret for DASHBOARD_USERNAME, and
+    // The dashboard: any valid dashboard_password secret for DASHBOARD_USERNAME, and
     // session cookies signed with the current secret_key_base (verified with any valid one).
     const dashboardCredentials = createSecretCredentials(config.dashboard.username, secrets)
     const sessionSigner = secrets.signer('dashboard-session')
@@ -189,7 +193,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       annotations: annotations.overlaySource,
       log,
     })
-    // Issue #9 §5: render queue and cache, and the JWT verification cache, read at each scrape.
+    // Render queue and cache, and the JWT verification cache, read at each scrape.
     const renderQueue = metrics.gauge('folio_render_queue_length', 'Pages waiting for a render worker')
     const renderBusy = metrics.gauge('folio_render_workers_busy', 'Render workers rendering now')
     const renderWorkers = metrics.gauge('folio_render_workers', 'Render workers running')
@@ -265,6 +269,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await annotations.close() // ends event streams, which would otherwise hold http.close()
         await http.close() // waits for in-flight requests
+        await documents.close()
         await render.close()
         await closeViews()
         blobStore?.close?.()

@@ -6,12 +6,10 @@
 import { isIP } from 'node:net'
 import { isAbsolute, resolve } from 'node:path'
 import { isValidCidr } from './net/address-policy.js'
-import { algorithmProblem, deriveAlgorithm, parsePublicKeyPem } from './auth/key-fit.js'
+import { algorithmProblem, deriveAlgorithm, isJwtAlgorithm, JWT_ALGORITHMS, parsePublicKeyPem, type JwtAlgorithm } from './auth/jwt-key.js'
 
-export const JWT_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-] as const
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number]
+// The allow-list lives with the key rules (auth/jwt-key.ts); re-exported because Config carries it.
+export { JWT_ALGORITHMS, type JwtAlgorithm }
 
 export const ASSET_BACKENDS = ['filesystem', 'built-in', 's3', 'azure'] as const
 export type AssetBackend = (typeof ASSET_BACKENDS)[number]
@@ -40,7 +38,7 @@ export const DEFAULTS = {
   SERVER_REQUEST_TIMEOUT: 60_000, // ms
   LOG_LEVEL: 'info',
   MAX_UPLOAD_SIZE_BYTES: 104_857_600, // bytes (100 MiB)
-  // Page rendering (issue #6). RENDER_WORKERS has no fixed default: unset → the number of cores.
+  // Page rendering. RENDER_WORKERS has no fixed default: unset → the number of cores.
   RENDER_TIMEOUT_MS: 20_000, // ms one render or text extraction may run in a worker
   RENDER_QUEUE_MAX: 64, // renders waiting for a worker; more → 429
   RENDER_MAX_PIXELS: 40_000_000, // width × height of one image (a 5000 px wide A4 page is 35 M)
@@ -139,7 +137,7 @@ export interface Config {
     timeoutMs: number
   }
   trustedProxies: string[]
-  /** Native HTTPS (issue #9): both files or neither; reloaded when they change. */
+  /** Native HTTPS: both files or neither; reloaded when they change. */
   tls?: { certFile: string; keyFile: string }
   requestTimeoutMs: number
   logLevel: LogLevel
@@ -388,7 +386,7 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
   const algorithmRaw = r.raw('JWT_ALGORITHM')
   let algorithm: JwtAlgorithm = DEFAULTS.JWT_ALGORITHM
   if (algorithmRaw !== undefined) {
-    if ((JWT_ALGORITHMS as readonly string[]).includes(algorithmRaw)) algorithm = algorithmRaw as JwtAlgorithm
+    if (isJwtAlgorithm(algorithmRaw)) algorithm = algorithmRaw
     else r.problem(`JWT_ALGORITHM: "${algorithmRaw}" is not allowed; use one of ${JWT_ALGORITHMS.join(' ')}`)
   }
   // A PEM in an environment variable often arrives with literal "\n" sequences.
@@ -422,7 +420,7 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
     // Parsed as the guard will use it (four-part IPv4 or IPv6, prefix in range), not by pattern.
     if (!isValidCidr(c)) r.problem(`REMOTE_URL_FETCH_ALLOWED_CIDRS: "${c}" is not a CIDR like 10.0.0.0/8`)
   }
-  // The spec's name (§1); issue #9 calls it TRUST_PROXY. Addresses, CIDRs, or the range names
+  // The spec's name (§1); some deployments call it TRUST_PROXY. Addresses, CIDRs, or the range names
   // fastify's proxy-addr knows. Never "trust everyone": a client could then forge its address.
   const trustedProxies = r.list('TRUSTED_PROXIES') ?? []
   for (const p of trustedProxies) {

@@ -36,7 +36,7 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: 'Unsupported Content-Type' },
   range_not_satisfiable: { status: 416, message: 'The requested range is not satisfiable' },
   invalid_pdf: { status: 422, message: 'The file is not a PDF that can be read' },
-  // Remote documents (spec §6, issue #8): refusals and failures of a fetch, never Folio's own 404
+  // Remote documents (spec §6): refusals and failures of a fetch, never Folio's own 404
   remote_fetch_refused: { status: 422, message: 'The URL may not be fetched (REMOTE_URL_FETCH_POLICY)' },
   remote_http_error: { status: 422, message: 'The remote server refused the document (4xx)' },
   remote_not_pdf: { status: 422, message: 'The remote response is not a PDF' },
@@ -45,7 +45,7 @@ export const ERRORS = {
   remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
   remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
   render_failed: { status: 422, message: 'The page could not be rendered' },
-  // annotations and layers (issue #5)
+  // annotations and layers
   invalid_layer_name: { status: 400, message: 'A layer name has at most 256 characters and no "*"' },
   invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
   annotation_not_found: { status: 404, message: 'No such annotation' },
@@ -69,7 +69,7 @@ export const ERRORS = {
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The service is not ready' },
-  // Secrets and revocations (spec §4, §5; issue #4)
+  // Secrets and revocations (spec §4, §5)
   unknown_secret_type: { status: 404, message: 'Unknown secret type' },
   secret_not_found: { status: 404, message: 'No such valid secret of this type' },
   revocation_not_found: { status: 404, message: 'No such active revocation' },
@@ -110,8 +110,4 @@ export class FolioError extends Error {
   get status(): number {
     return ERRORS[this.code].status
   }
-}
-
-export function isFolioError(e: unknown): e is FolioError {
-  return e instanceof FolioError
 }

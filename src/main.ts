@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { MigrationError } from './db/migrate.js'
 import { errorFields } from './log.js'
 import { BlobStoreUnavailableError } from './storage/blob-store.js'
-import { TlsFileError } from './http/tls.js'
+import { TlsFileError } from './net/tls.js'
 
 const SHUTDOWN_GRACE_MS = 30_000
 
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   if (e instanceof ConfigError) {
-    // e.g. a JWT_PUBLIC_KEY or DASHBOARD_PASSWORD refused by the secrets rules at seeding (#4)
+    // e.g. a JWT_PUBLIC_KEY or DASHBOARD_PASSWORD refused by the secrets rules at seeding
     process.stderr.write(`folio: ${e.message}\n`)
     process.exit(78) // EX_CONFIG
   }

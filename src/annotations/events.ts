@@ -1,5 +1,5 @@
 /**
- * Live changes (issue #5 §5): fan-out of the change log to the viewers connected to this node.
+ * Live changes: fan-out of the change log to the viewers connected to this node.
  *
  * Every write commits its changes to `annotation_changes`, numbered per document, and a
  * `NOTIFY folio_annotations '<documentId>'` that PostgreSQL delivers at commit to every node
@@ -55,10 +55,14 @@ export class ChangeHub {
   private timers: NodeJS.Timeout[] = []
   private closed = false
 
-  constructor(private readonly deps: { db: Db; log: Logger; now: () => Date }) {}
+  /** `onNotify`: every notification, whether or not this node has subscribers (cache invalidation). */
+  constructor(private readonly deps: { db: Db; log: Logger; now: () => Date; onNotify?: (documentId: string) => void }) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.deps.db.listen(store.NOTIFY_CHANNEL, (documentId) => this.poke(documentId))
+    this.unlisten = await this.deps.db.listen(store.NOTIFY_CHANNEL, (documentId) => {
+      this.deps.onNotify?.(documentId)
+      this.poke(documentId)
+    })
     this.timers.push(setInterval(() => void this.backstop(), BACKSTOP_POLL_MS).unref())
     this.timers.push(setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref())
     void this.prune()

@@ -1,6 +1,6 @@
 /**
  * Validation of Instant JSON annotations (v2), per type, with bounded sizes and counts
- * (issue #5: "known type, pageIndex within the document, numeric bbox/rects/points, colours,
+ * (the rules: "known type, pageIndex within the document, numeric bbox/rects/points, colours,
  * bounded sizes and counts"). Shapes follow Document Engine's schemas (BaseAnnotation,
  * MarkupAnnotation, InkAnnotation, … in shared/reference); required fields are theirs.
  *

@@ -1,13 +1,13 @@
 /**
  * Parsing of write requests into validated rows, before any database work: a batch with one
- * bad item is refused whole with the item's path (issue #5: "nothing written, for the whole
+ * bad item is refused whole with the item's path ("nothing written, for the whole
  * batch").
  */
 import { FolioError } from '../errors.js'
 import { newAnnotationId } from './ids.js'
 import { ANNOTATION_ID_RE, InvalidAnnotation, validateContent, type Content } from './instant-json.js'
 
-/** Who writes (issue #5 §1/§3): the JWT's user_id on the client surfaces; the API, which may name a user_id per item. */
+/** Who writes (spec §2): the JWT's user_id on the client surfaces; the API, which may name a user_id per item. */
 export interface Actor {
   userId: string | null
   via: 'api' | 'client'

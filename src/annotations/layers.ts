@@ -19,7 +19,7 @@ interface LayerDeps {
   db: Db
   documents: DocumentService
   now: () => Date
-  write<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  write<T>(documentId: string, fn: (tx: Queryable) => Promise<T>): Promise<T>
   mustExist(documentId: string): Promise<void>
 }
 
@@ -33,7 +33,7 @@ export function layerOperations(deps: LayerDeps) {
 
   /** The annotations embedded in the document's PDF, with ids as imported. */
   async function baseAnnotations(documentId: string, at: string): Promise<store.NewRow[]> {
-    const src = await deps.documents.openSource(documentId)
+    const src = await deps.documents.source(documentId)
     try {
       const { annotations } = await readPdfAnnotations(await readStructure(src.reader), MAX_IMPORTED)
       const seen = new Set<string>()
@@ -61,7 +61,7 @@ export function layerOperations(deps: LayerDeps) {
       const at = deps.now().toISOString()
       const fromLayer = source !== undefined && (source === '' || (await store.layerExists(db, documentId, source)))
       const base = fromLayer ? [] : await baseAnnotations(documentId, at)
-      await deps.write(async (tx) => {
+      await deps.write(documentId, async (tx) => {
         const next = await store.claimSeqs(tx, documentId, 0)
         if (!(await store.insertLayer(tx, documentId, name, at))) throw new FolioError('layer_exists')
         let rows: store.NewRow[] | store.AnnotationRow[]
@@ -82,7 +82,7 @@ export function layerOperations(deps: LayerDeps) {
     async deleteLayer(documentId: string, name: string): Promise<void> {
       named(name)
       const at = deps.now().toISOString()
-      await deps.write(async (tx) => {
+      await deps.write(documentId, async (tx) => {
         const next = await store.claimSeqs(tx, documentId, 0)
         const deleted = await store.deleteAnnotations(tx, documentId, name, 'all')
         const existed = await store.deleteLayer(tx, documentId, name)

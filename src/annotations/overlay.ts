@@ -1,5 +1,5 @@
 /**
- * Folio's annotations drawn over rendered pages (issues #5 and #6): Instant JSON content →
+ * Folio's annotations drawn over rendered pages: Instant JSON content →
  * SVG in page points, top-left origin (Instant JSON's coordinate space), turned to the page's
  * displayed orientation. The render service composites the result with sharp; nothing here is
  * taken from the client as markup: every value written into the SVG is a number or a

@@ -8,11 +8,12 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { Db } from '../db/db.js'
-import type { DocumentService, SourcePdf } from '../documents/service.js'
+import type { DocumentService, DocumentSource } from '../documents/service.js'
 import { FolioError } from '../errors.js'
 import { PdfInspectError } from '../pdf/inspect.js'
 import type { ByteRange } from '../storage/blob-store.js'
 import { readStructure, type PdfStructure } from '../pdf/structure.js'
+import { TtlMap } from '../tools/ttl-map.js'
 import type { Content } from './instant-json.js'
 import { buildExport, hasImportable } from './pdf-export.js'
 import * as store from './store.js'
@@ -37,25 +38,21 @@ export interface PdfOpenOptions { layer: string; flatten: boolean; source: boole
 
 export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
   // Blobs never change: whether a source holds importable annotations is cached by its hash.
-  const importable = new Map<string, boolean>()
+  const importable = new TtlMap<string, boolean>({ maxEntries: CACHE_SIZE })
 
-  async function sourceHasImportable(src: SourcePdf, structure: () => Promise<PdfStructure>): Promise<boolean> {
+  async function sourceHasImportable(src: DocumentSource, structure: () => Promise<PdfStructure>): Promise<boolean> {
     const hit = importable.get(src.sha256)
     if (hit !== undefined) return hit
     const value = await hasImportable(await structure())
     importable.set(src.sha256, value)
-    if (importable.size > CACHE_SIZE) importable.delete(importable.keys().next().value!)
     return value
   }
 
-  const plain = (src: SourcePdf): PdfBody => ({ size: src.size, stream: (range) => src.stream(range) })
+  const plain = (src: DocumentSource): PdfBody => ({ size: src.size, stream: (range) => src.stream(range) })
 
   return {
     async open(documentId: string, opts: PdfOpenOptions): Promise<PdfFile> {
-      if (opts.source && opts.flatten) {
-        throw new FolioError('bad_request', {}, { message: 'source=true and flatten=true cannot be combined' })
-      }
-      const src = await deps.documents.openSource(documentId)
+      const src = await deps.documents.source(documentId)
       if (opts.source) return { etag: `"${src.sha256}"`, title: src.title, open: async () => plain(src) }
       let structure: PdfStructure | undefined
       const getStructure = async () => (structure ??= await readSource(src))
@@ -97,9 +94,7 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
   }
 }
 
-export type PdfOutput = ReturnType<typeof createPdfOutput>
-
-async function readSource(src: SourcePdf): Promise<PdfStructure> {
+async function readSource(src: DocumentSource): Promise<PdfStructure> {
   try {
     return await readStructure(src.reader)
   } catch (e) {

@@ -1,6 +1,6 @@
 /**
  * The annotation record as the API shows it (spec §3: id, content, createdBy, updatedBy, group,
- * createdAt, updatedAt) plus `version`, Folio's concurrency token (issue #5 §4).
+ * createdAt, updatedAt) plus `version`, Folio's concurrency token.
  */
 import type { AnnotationRow, NewRow } from './store.js'
 

@@ -1,5 +1,5 @@
 /**
- * Annotations and layers (issue #5, spec §3 and §7): the rules. Every write is one transaction
+ * Annotations and layers (spec §3 and §7): the rules. Every write is one transaction
  * that first takes the document's change-counter row (store.claimSeqs), which orders writers
  * of a document, numbers their changes and makes a batch all or nothing. Writers name the
  * layer ('' = default) and the actor explicitly: the server API passes API_ACTOR (a body
@@ -14,7 +14,7 @@ import { ChangeHub, type ChangeSink, type Subscription } from './events.js'
 import { parseLayerName } from './ids.js'
 import type { Content } from './instant-json.js'
 import { pageOverlaySvg } from './overlay.js'
-import { SourceCache } from '../documents/source-cache.js'
+import { LoadingCache } from '../tools/ttl-map.js'
 import { checkBatchSize, MAX_IDS, parseItems, type Actor, type ParsedItem, type WriteItem } from './items.js'
 import { layerOperations } from './layers.js'
 import { createPdfOutput, type PdfFile, type PdfOpenOptions } from './pdf-file.js'
@@ -36,7 +36,13 @@ export interface WriteOptions { batch: boolean }
 export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date }) {
   const { db, documents } = deps
   const now = deps.now ?? (() => new Date())
-  const hub = new ChangeHub({ db, log: deps.log, now })
+  // The annotation version of a document (part of page-image cache keys), from memory for up to
+  // 1 s so a cached page image costs no query. Forgotten after this node's writes (write()), on
+  // every change notification (other nodes' writes, re-import on overwrite) and when the
+  // documents room reports a change of the document; the TTL covers a lost notification.
+  const versions = new LoadingCache<number>(1000, 10_000)
+  const hub = new ChangeHub({ db, log: deps.log, now, onNotify: (documentId) => versions.invalidate(documentId) })
+  const stopDocumentChanges = documents.onChange((documentId) => versions.invalidate(documentId))
   const pdf = createPdfOutput({ db, documents })
 
   async function pageCount(documentId: string): Promise<number> {
@@ -47,12 +53,16 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     if (!(await documents.exists(documentId))) throw new FolioError('document_not_found')
   }
 
-  /** A write transaction; a document deleted meanwhile (FK violation) reads as not found. */
-  function write<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * A write transaction of `documentId`'s annotations; a document deleted meanwhile (FK
+   * violation) reads as not found. Once it is over, this node forgets the document's cached
+   * annotation version (other nodes forget it on the change notification it sent).
+   */
+  function write<T>(documentId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return db.transaction(fn).catch((e: unknown) => {
       if (sqlState(e) === '23503') throw new FolioError('document_not_found', {}, { cause: e })
       throw e
-    })
+    }).finally(() => versions.invalidate(documentId))
   }
 
   function change(seq: number, layer: string, op: store.ChangeOp, id: string, record: unknown, at: string): store.NewChange {
@@ -86,8 +96,6 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     if (missing.length > 0) throw new FolioError('annotation_not_found', { annotationIds: missing })
     return existing
   }
-
-  const versions = new SourceCache<number>(1000, 10_000)
 
   const service = {
     /** 404 document_not_found unless the document exists. */
@@ -126,7 +134,7 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       const parsed = parseItems(items, await pageCount(documentId), actor, { base: (i) => (opts.batch ? `$.annotations[${i}]` : '$'), requireId: false })
       const at = now().toISOString()
       const rows = parsed.map((p) => newRow(p, at))
-      await write(async (tx) => {
+      await write(documentId, async (tx) => {
         const first = await store.claimSeqs(tx, documentId, rows.length)
         if (layer !== '') await store.insertLayer(tx, documentId, layer, at)
         const inserted = new Set(await store.insertAnnotations(tx, documentId, layer, rows))
@@ -143,7 +151,7 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       if (items.length === 0) return (await mustExist(documentId), [])
       const parsed = parseItems(items, await pageCount(documentId), actor, { base: (i) => (opts.batch ? `$.annotations[${i}]` : '$'), requireId: true })
       const at = now().toISOString()
-      return write(async (tx) => {
+      return write(documentId, async (tx) => {
         const first = await store.claimSeqs(tx, documentId, parsed.length)
         const existing = await lockExisting(tx, documentId, layer, parsed.map((p) => p.id))
         checkVersions(parsed, existing, opts.batch)
@@ -196,7 +204,7 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       checkBatchSize(annotations.length, MAX_IDS)
       const parsed = parseItems(annotations as WriteItem[], await pageCount(documentId), actor, { base: (i) => `$.annotations[${i}]`, requireId: false, contentIsItem: true })
       const at = now().toISOString()
-      return write(async (tx) => {
+      return write(documentId, async (tx) => {
         const next = await store.claimSeqs(tx, documentId, 0)
         if (layer !== '') await store.insertLayer(tx, documentId, layer, at)
         const existing = new Map((await store.lockAnnotations(tx, documentId, layer, parsed.map((p) => p.id))).map((r) => [r.id, r]))
@@ -237,13 +245,12 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     parseLayer: parseLayerName,
 
     /**
-     * What the renderer draws over pages (issue #6): the annotations of one layer, and a version
+     * What the renderer draws over pages: the annotations of one layer, and a version
      * that changes with every annotation change of the document (part of the image cache key).
      */
     overlaySource: {
       async version(documentId: string, layer: string): Promise<string> {
-        // From memory for up to 1 s, so a cached page image costs no query; this node's own
-        // writes invalidate it at once (below), another node's show within the second.
+        // From memory (see `versions` above for when it is forgotten).
         return `${layer.length}:${layer}@${await versions.get(documentId, () => store.lastSeq(db, documentId))}`
       },
       async overlays(documentId: string, layer: string, pageIndex: number, page: { width: number; height: number; rotation: number }) {
@@ -253,7 +260,10 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       },
     },
     start: () => hub.start(),
-    close: () => hub.close(),
+    close: () => {
+      stopDocumentChanges()
+      return hub.close()
+    },
     get subscribers() {
       return hub.size
     },
@@ -261,7 +271,7 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
 
   async function deleteIn(documentId: string, layer: string, ids: string[] | 'all', check?: (tx: Queryable) => Promise<void>): Promise<string[]> {
     const at = now().toISOString()
-    return write(async (tx) => {
+    return write(documentId, async (tx) => {
       const next = await store.claimSeqs(tx, documentId, 0)
       await check?.(tx)
       const deleted = await store.deleteAnnotations(tx, documentId, layer, ids)
@@ -271,18 +281,6 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       }
       return deleted
     })
-  }
-
-  // Every write names its document first: forget its cached annotation version once it is done.
-  for (const name of ['create', 'replace', 'remove', 'removeOne', 'applyInstantJson'] as const) {
-    const original = service[name] as (documentId: string, ...rest: never[]) => Promise<unknown>
-    ;(service as Record<string, unknown>)[name] = async (documentId: string, ...rest: never[]) => {
-      try {
-        return await original.call(service, documentId, ...rest)
-      } finally {
-        versions.invalidate(documentId)
-      }
-    }
   }
 
   return service

@@ -21,17 +21,7 @@ export interface AnnotationRow {
 }
 
 /** A row to write, times as ISO text. */
-export interface NewRow {
-  id: string
-  page_index: number
-  content: Record<string, unknown>
-  group_name: string | null
-  created_by: string | null
-  updated_by: string | null
-  version: number
-  created_at: string
-  updated_at: string
-}
+export type NewRow = Omit<AnnotationRow, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string }
 
 export type ChangeOp = 'created' | 'updated' | 'deleted' | 'reset'
 

@@ -1,12 +1,12 @@
 /**
- * Import on upload (issue #5 §6): the annotations already in an uploaded PDF become Folio
+ * Import on upload: the annotations already in an uploaded PDF become Folio
  * annotations of the default layer, in the transaction that creates the document, so a round
  * trip (upload → export → upload) keeps them. Read with Folio's own random-access reader on the
  * staged file: memory does not grow with the file, only with the annotations (at most
  * MAX_IMPORTED). Encrypted files are not read (their strings are encrypted); nothing is imported.
  */
 import type { Queryable } from '../db/db.js'
-import type { UploadHook } from '../documents/service.js'
+import type { UploadHook } from '../documents/upload.js'
 import { openFileReader, PdfInspectError } from '../pdf/inspect.js'
 import { readStructure } from '../pdf/structure.js'
 import { newAnnotationId } from './ids.js'

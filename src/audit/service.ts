@@ -1,5 +1,5 @@
 /**
- * The audit log (spec §4, issue #4 §6): every secret add/rotate/expire/seed and every revocation
+ * The audit log (spec §4): every secret add/rotate/expire/seed and every revocation
  * add/lift/prune, with time, action, type, target id, key fingerprint and the credential that did
  * it. Never a secret: entries carry fingerprints and ids only. Other rooms record entries inside
  * their own transactions with `recordAudit`, so an entry exists exactly when its change does.

@@ -1,16 +1,14 @@
 /**
- * The dashboard credential (spec §2, §9; issue #7): HTTP Basic against DASHBOARD_USERNAME and a
- * valid dashboard password, failed attempts rate limited per client IP, then a session cookie
- * signed with secret_key_base that carries a per-session CSRF token.
+ * The dashboard credential (spec §2, §9): HTTP Basic against DASHBOARD_USERNAME and a valid
+ * dashboard password, failed attempts rate limited per client IP, then a session cookie signed
+ * with secret_key_base that carries a per-session CSRF token.
  *
- * The two credential checks sit behind tiny interfaces so that the runtime secrets (issue #4)
- * replace the config-backed versions below with a few lines in app.ts:
- * - `DashboardCredentials`: any valid `dashboard_password` secret (scrypt) instead of the
- *   DASHBOARD_PASSWORD variable;
- * - `SessionSigner`: the secrets service's signer (current secret_key_base signs, every valid one
- *   verifies) instead of SECRET_KEY_BASE or an in-memory key.
+ * The two credential checks sit behind tiny interfaces, implemented by the runtime secrets:
+ * - `DashboardCredentials`: any valid `dashboard_password` secret (createSecretCredentials below);
+ * - `SessionSigner`: the secrets service's signer (secrets/signer.ts: the current
+ *   secret_key_base signs, every valid one verifies).
  */
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 export interface DashboardCredentials {
   /** Whether the dashboard is on: a username and at least one valid password exist. */
@@ -24,7 +22,7 @@ export interface DashboardCredentials {
   stillValid(username: string, credentialId: string): boolean
 }
 
-/** Signs and verifies what Folio hands out itself (the same shape as issue #4's `Signer`). */
+/** Signs and verifies what Folio hands out itself (secrets/signer.ts's `Signer`). */
 export interface SessionSigner {
   sign(value: string): string
   /** The value when the signature is good; undefined otherwise. */
@@ -36,59 +34,6 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest()
 /** Equal-length digests first, so neither the length nor the content leaks through timing. */
 function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(sha256(a), sha256(b))
-}
-
-/**
- * DASHBOARD_USERNAME + DASHBOARD_PASSWORD from the configuration. The credential id is an HMAC
- * of the password under a server key, so a cookie never carries anything that helps guess the
- * password, and sessions end when the password changes.
- */
-export function createConfigCredentials(
-  dashboard: { username?: string; password?: string },
-  serverKey: Buffer,
-): DashboardCredentials {
-  const { username, password } = dashboard
-  const credentialId =
-    password === undefined ? undefined : createHmac('sha256', serverKey).update(`dashboard-password\0${password}`).digest('base64url').slice(0, 22)
-  return {
-    enabled: () => username !== undefined && password !== undefined,
-    async verify(u, p) {
-      if (username === undefined || password === undefined) return undefined
-      // Both compared every time: no early exit that would tell a right username from a wrong one.
-      const ok = sameSecret(u, username) && sameSecret(p, password)
-      return ok ? credentialId : undefined
-    },
-    stillValid: (u, id) => username !== undefined && u === username && id === credentialId,
-  }
-}
-
-/**
- * A key for what Folio signs: derived from SECRET_KEY_BASE by HKDF when it is set, otherwise
- * random for this process only (sessions then end at a restart and are not shared between
- * nodes; issue #4 stores a generated secret_key_base in the database and replaces this).
- */
-export function serverKeyFrom(secretKeyBase: string | undefined): Buffer {
-  if (secretKeyBase === undefined) return randomBytes(32)
-  return Buffer.from(hkdfSync('sha256', secretKeyBase, 'folio secret_key_base', 'folio:dashboard', 32))
-}
-
-/** HMAC-SHA256 signer: `<base64url(value)>.<base64url(mac)>`, the mac over a purpose label. */
-export function createHmacSigner(key: Buffer, purpose: string): SessionSigner {
-  const mac = (value64: string) => createHmac('sha256', key).update(`${purpose}.${value64}`).digest()
-  return {
-    sign(value) {
-      const value64 = Buffer.from(value, 'utf8').toString('base64url')
-      return `${value64}.${mac(value64).toString('base64url')}`
-    },
-    verify(signed) {
-      const m = /^([A-Za-z0-9_-]{1,4096})\.([A-Za-z0-9_-]{43})$/.exec(signed)
-      if (!m) return undefined
-      const given = Buffer.from(m[2]!, 'base64url')
-      const expected = mac(m[1]!)
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
-      return Buffer.from(m[1]!, 'base64url').toString('utf8')
-    },
-  }
 }
 
 /** `Authorization: Basic base64(user:pass)` (RFC 7617); undefined when absent or malformed. */
@@ -193,7 +138,7 @@ export class LoginRateLimiter {
 }
 
 /**
- * The runtime version (issue #4): any valid `dashboard_password` secret (scrypt, from the
+ * Any valid `dashboard_password` secret (scrypt, from the
  * secrets service's memory); the credential id is the secret's id, so a session ends when the
  * password it was made with expires.
  */

@@ -1,5 +1,5 @@
 /**
- * The fast path of JWT verification (issue #3 §2): successful verifications, keyed by the
+ * The fast path of JWT verification: successful verifications, keyed by the
  * sha256 of the whole token, kept until the token's `exp` (plus the clock tolerance), at most
  * `max` of them, least recently used out first. A viewer's many page requests then cost one
  * signature check. Only what verification proved is stored, never the token itself.
@@ -7,6 +7,7 @@
  * The verifier (auth/jwt.ts) decides when an entry may be trusted: after the revocation check,
  * only while the key that verified it is still valid, and never past `expiresAtMs`.
  */
+import { TtlMap } from '../tools/ttl-map.js'
 import type { TokenFacts } from './keys.js'
 import type { Grant } from './grant.js'
 
@@ -21,42 +22,27 @@ export interface CachedVerification {
 }
 
 export class VerificationCache {
-  // A Map iterates in insertion order: re-inserting on each hit keeps the most recent last.
-  private readonly entries = new Map<string, CachedVerification>()
+  private readonly entries: TtlMap<string, CachedVerification>
   hits = 0
   misses = 0
 
-  constructor(readonly max: number) {}
+  constructor(readonly max: number) {
+    this.entries = new TtlMap({ maxEntries: max })
+  }
 
   get size(): number {
     return this.entries.size
   }
 
   get(tokenHash: string, nowMs: number): CachedVerification | undefined {
-    const e = this.entries.get(tokenHash)
-    if (e === undefined) {
-      this.misses++
-      return undefined
-    }
-    if (nowMs >= e.expiresAtMs) {
-      this.entries.delete(tokenHash)
-      this.misses++
-      return undefined
-    }
-    this.entries.delete(tokenHash)
-    this.entries.set(tokenHash, e)
-    this.hits++
+    const e = this.entries.get(tokenHash, nowMs)
+    if (e === undefined) this.misses++
+    else this.hits++
     return e
   }
 
   set(tokenHash: string, e: CachedVerification): void {
-    if (this.max <= 0) return
-    this.entries.delete(tokenHash)
-    this.entries.set(tokenHash, e)
-    while (this.entries.size > this.max) {
-      const oldest = this.entries.keys().next().value as string
-      this.entries.delete(oldest)
-    }
+    this.entries.set(tokenHash, e, e.expiresAtMs)
   }
 
   delete(tokenHash: string): void {

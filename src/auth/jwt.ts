@@ -1,5 +1,5 @@
 /**
- * Client JWT verification (spec §2, issue #3). One public face:
+ * Client JWT verification (spec §2). One public face:
  *
  *   const jwt = createJwtVerifier({ keyRing, revocations, policy, now })
  *   await jwt.verify(token)   // → Grant, or throws FolioError('invalid_token', { reason, claim? })
@@ -11,14 +11,13 @@
  * A successful verification is cached by the token's sha256 until its `exp`; the revocation
  * check and the key's continued validity are consulted before a cached result is trusted.
  */
-import { createHash } from 'node:crypto'
 import { compactVerify, errors as joseErrors } from 'jose'
-import { JWT_ALGORITHMS, type JwtAlgorithm } from '../config.js'
 import { FolioError } from '../errors.js'
+import { sha256Hex } from '../tools/digest.js'
 import type { Grant } from './grant.js'
 import { checkClaims, isRefusal, type JwtPolicy, type Refusal, type RefusalReason } from './jwt-claims.js'
 import { VerificationCache } from './jwt-cache.js'
-import { jwkThumbprint } from './key-fit.js'
+import { isJwtAlgorithm, jwkThumbprint, type JwtAlgorithm } from './jwt-key.js'
 import { noRevocations, type KeyRing, type RevocationCheck, type TokenFacts, type VerificationKey } from './keys.js'
 
 export type { JwtPolicy, RefusalReason } from './jwt-claims.js'
@@ -71,15 +70,11 @@ export function refuse(reason: RefusalReason, claim?: string): FolioError {
   return new FolioError('invalid_token', claim === undefined ? { reason } : { reason, claim })
 }
 
-export function sha256Hex(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
-}
-
 export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   const now = opts.now ?? (() => new Date())
   const revocations = opts.revocations ?? noRevocations
   const cache = new VerificationCache(opts.cacheSize ?? DEFAULT_CACHE_SIZE)
-  // A key that stops being valid takes its cached verifications with it (issue #3 §2).
+  // A key that stops being valid takes its cached verifications with it.
   opts.keyRing.onChange(() => cache.retainKeys(opts.keyRing.validKeys(now())))
 
   async function verify(token: string): Promise<Grant> {
@@ -132,7 +127,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     const claims = checkClaims(payload, opts.policy, at.getTime() / 1000)
     if (isRefusal(claims)) return no(claims.reason, claims.claim)
 
-    // 10. Revocation (issue #4 plugs its in-memory index in here).
+    // 10. Revocation: the revocations room's in-memory index (auth/keys.ts RevocationCheck).
     const facts: TokenFacts = {
       tokenHash,
       documentId: claims.grant.documentId,
@@ -187,7 +182,7 @@ export async function verifyJws(
   // 3. Algorithm: only what a valid key of ours is configured for. `none`, `HS*` and anything
   //    else never match, because no key carries them (config.ts refuses them at start).
   const alg = header.alg
-  if (typeof alg !== 'string' || !(JWT_ALGORITHMS as readonly string[]).includes(alg)) return { reason: 'algorithm_not_allowed' }
+  if (typeof alg !== 'string' || !isJwtAlgorithm(alg)) return { reason: 'algorithm_not_allowed' }
   if (validKeys.length === 0) return { reason: 'no_keys' }
   let candidates = validKeys.filter((k) => k.algorithm === alg)
   if (candidates.length === 0) return { reason: 'algorithm_not_allowed' }

@@ -1,12 +1,11 @@
 /**
- * The contract between JWT verification (issue #3) and the runtime secrets (issue #4).
- * Verification asks a KeyRing for the keys valid now; the secrets service implements one backed
- * by the `jwt` secrets (several valid at once), and a static one serves JWT_PUBLIC_KEY until
- * then. Each key carries its algorithm: the token's `alg` must equal it (never taken from the
- * token alone).
+ * The contract between JWT verification (auth/jwt.ts) and the runtime secrets. Verification
+ * asks a KeyRing for the keys valid now; the secrets service implements it, backed by the `jwt`
+ * secrets (several valid at once; JWT_PUBLIC_KEY is seeded into them at start). Each key carries
+ * its algorithm: the token's `alg` must equal it (never taken from the token alone).
  */
 import type { KeyObject } from 'node:crypto'
-import type { JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from './jwt-key.js'
 
 export interface VerificationKey {
   /** Stable public id (the secret's id); a token's `kid` may name it. */
@@ -36,7 +35,7 @@ export interface TokenFacts {
   exp: number
 }
 
-/** In-memory revocation check, consulted before the verification cache (issue #4). */
+/** In-memory revocation check, consulted before the verification cache. */
 export interface RevocationCheck {
   isRevoked(t: TokenFacts): boolean
 }

@@ -1,5 +1,5 @@
 /**
- * `npx folio migrate-storage --to <backend> [--from <backend>] [--delete-source]` (issue #9):
+ * `npx folio migrate-storage --to <backend> [--from <backend>] [--delete-source]`:
  * copies every blob that is not on the target backend to it, verified by sha256 on both sides,
  * and records the move in the database. The configuration is the same environment as the
  * server's (DATABASE_URL, DATA_DIR, ASSET_STORAGE_S3_*, AZURE_STORAGE_*); see docs/deploy.md for the procedure.

@@ -1,5 +1,5 @@
 /**
- * Cluster bus over PostgreSQL itself (HOUSE-STYLE §5, issue #4 "Propagation"): several nodes
+ * Cluster bus over PostgreSQL itself (HOUSE-STYLE §5): several nodes
  * share one database and keep in-memory views (secrets, revocations) that must follow every
  * change within a second, with no broker besides PostgreSQL.
  *

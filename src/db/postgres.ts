@@ -30,7 +30,7 @@ export function connectPostgres(cfg: PostgresConfig, opts: { max?: number; appli
     connection: { application_name: opts.applicationName ?? 'folio' },
     // Reconnect delay in seconds: 50 ms doubling to at most 1 s, with jitter. postgres.js's
     // default grows to 20 s, which would keep a node's LISTEN down (and its views on the slower
-    // reconcile path) for up to 20 s after the database came back (issue #4: within 1 s).
+    // reconcile path) for up to 20 s after the database came back (secrets and revocations must propagate within 1 s).
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
   }
   const sql = (cfg.url

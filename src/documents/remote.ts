@@ -1,5 +1,5 @@
 /**
- * Fetching a remote document (spec §6, issue #8). Every connection goes through the SSRF guard
+ * Fetching a remote document (spec §6). Every connection goes through the SSRF guard
  * (`net/ssrf-guard.ts`); this module adds what is about documents and about the whole fetch:
  *  - the URL: http/https only (case-insensitive, the URL parser lowercases the scheme), no
  *    embedded credentials;

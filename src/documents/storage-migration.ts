@@ -1,5 +1,5 @@
 /**
- * Moving blobs between asset backends (issue #9, `npx folio migrate-storage`). Part of the
+ * Moving blobs between asset backends (`npx folio migrate-storage`). Part of the
  * documents room's service face: it works on the `blobs` rows through the room's store.
  *
  * Each blob not yet on the target: read from the backend its row names → staged to local disk,
@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto'
 import type { Db, Queryable } from '../db/db.js'
 import { BlobNotFoundError, type BlobBackendType, type BlobStore } from '../storage/blob-store.js'
 import type { StagingArea } from '../storage/staging.js'
-import * as store from './store.js'
+import * as store from './blobs.js'
 
 export interface MigrationReport {
   copied: number

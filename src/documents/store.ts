@@ -1,5 +1,11 @@
-/** SQL for documents and their blobs; imported only by documents/service.ts. */
+/**
+ * SQL for the `documents` rows and their listing; imported only by the documents room
+ * (the `blobs` rows are in blobs.ts). A unique violation becomes `document_exists` here, where
+ * the SQL is (HOUSE-STYLE §3: SQLSTATE translated at the store).
+ */
 import type { Queryable } from '../db/db.js'
+import { sqlState } from '../db/db.js'
+import { FolioError } from '../errors.js'
 
 export interface PageRow { pageIndex: number; width: number; height: number; rotation: number }
 
@@ -18,6 +24,17 @@ export interface DocumentRow {
   backend: string
 }
 
+/**
+ * Every write of a document row announces the id on this channel, delivered at commit to every
+ * node (PGlite: in process), so each node's memo of the row (source.ts) and what hangs on it
+ * (annotation versions) is forgotten at once instead of after its time to live.
+ */
+export const DOCUMENTS_CHANNEL = 'folio_documents'
+
+async function announce(db: Queryable, id: string): Promise<void> {
+  await db.query('select pg_notify($1, $2)', [DOCUMENTS_CHANNEL, id])
+}
+
 const SELECT = `select d.*, b.backend from documents d join blobs b on b.key = d.blob_key`
 
 export async function findDocument(db: Queryable, id: string): Promise<DocumentRow | undefined> {
@@ -29,63 +46,6 @@ export async function lockDocument(db: Queryable, id: string): Promise<DocumentR
   const rows = await db.query<DocumentRow & Record<string, unknown>>(
     `${SELECT} where d.id = $1 for update of d`,
     [id],
-  )
-  return rows[0]
-}
-
-/**
- * Registers a blob, or revives one being deleted; takes the row lock that serialises this with
- * a concurrent delete of the same bytes (see service.ts, "blob lifecycle").
- * Returns whether the bytes may be missing (new row, or it was being deleted).
- */
-export async function claimBlob(db: Queryable, key: string, size: number, backend: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const rows = await db.query<{ deleting: boolean }>('select deleting from blobs where key = $1 for update', [key])
-    if (rows.length === 1) {
-      if (!rows[0]!.deleting) return false
-      await db.query('update blobs set deleting = false where key = $1', [key])
-      return true
-    }
-    const inserted = await db.query(
-      'insert into blobs (key, byte_size, backend) values ($1, $2, $3) on conflict (key) do nothing returning key',
-      [key, size, backend],
-    )
-    if (inserted.length === 1) return true
-    // Another upload of the same bytes inserted the row between our select and insert: lock it.
-  }
-  throw new Error('could not claim blob row')
-}
-
-/** Records which backend holds a blob's bytes (after a put, or a move by migrate-storage). */
-export async function setBlobBackend(db: Queryable, key: string, backend: string): Promise<void> {
-  await db.query('update blobs set backend = $2 where key = $1 and backend <> $2', [key, backend])
-}
-
-export interface BlobRow { key: string; byte_size: number; backend: string; deleting: boolean }
-
-/** Blobs not (yet) on `backend`, in key order after `afterKey`, for migrate-storage. */
-export async function blobsNotOn(db: Queryable, backend: string, afterKey: string, limit: number): Promise<BlobRow[]> {
-  return db.query<BlobRow & Record<string, unknown>>(
-    `select key, byte_size, backend, deleting from blobs
-      where backend <> $1 and not deleting and key > $2 order by key limit $3`,
-    [backend, afterKey, limit],
-  )
-}
-
-/** Blobs recorded on `backend`, in key order after `afterKey`. */
-export async function blobsOn(db: Queryable, backend: string, afterKey: string, limit: number): Promise<BlobRow[]> {
-  return db.query<BlobRow & Record<string, unknown>>(
-    `select key, byte_size, backend, deleting from blobs
-      where backend = $1 and not deleting and key > $2 order by key limit $3`,
-    [backend, afterKey, limit],
-  )
-}
-
-/** Locks a blob row (serialising with uploads and deletes of the same bytes). */
-export async function lockBlob(db: Queryable, key: string): Promise<BlobRow | undefined> {
-  const rows = await db.query<BlobRow & Record<string, unknown>>(
-    'select key, byte_size, backend, deleting from blobs where key = $1 for update',
-    [key],
   )
   return rows[0]
 }
@@ -102,13 +62,20 @@ export interface NewDocument {
   now: Date
 }
 
+/** Translates the unique violation of the documents' primary key: another upload took the id. */
+function documentExists(e: unknown): never {
+  if (sqlState(e) === '23505') throw new FolioError('document_exists', {}, { cause: e })
+  throw e
+}
+
 export async function insertDocument(db: Queryable, d: NewDocument): Promise<void> {
   await db.query(
     `insert into documents (id, title, blob_key, byte_size, source_sha256, password_protected,
        page_count, pages, pdf_version, created_at, updated_at)
      values ($1, $2, $3, $4, $3, $5, $6, $7, $8, $9, $9)`,
     [d.id, d.title, d.blobKey, d.byteSize, d.passwordProtected, d.pageCount, d.pages, d.pdfVersion, d.now.toISOString()],
-  )
+  ).catch(documentExists)
+  await announce(db, d.id)
 }
 
 /** Replaces the file of an existing document (overwrite_existing_document=true). */
@@ -120,51 +87,23 @@ export async function replaceDocument(db: Queryable, d: NewDocument): Promise<vo
      where id = $1`,
     [d.id, d.title, d.blobKey, d.byteSize, d.passwordProtected, d.pageCount, d.pages, d.pdfVersion, d.now.toISOString()],
   )
+  await announce(db, d.id)
 }
 
 export async function updateTitle(db: Queryable, id: string, title: string, now: Date): Promise<boolean> {
-  const rows = await db.query('update documents set title = $2, updated_at = $3 where id = $1 returning id', [
-    id,
-    title,
-    now.toISOString(),
-  ])
+  const rows = await db.query(
+    'with u as (update documents set title = $2, updated_at = $3 where id = $1 returning id) select pg_notify($4, id) from u',
+    [id, title, now.toISOString(), DOCUMENTS_CHANNEL],
+  )
   return rows.length === 1
 }
 
 export async function deleteDocumentRow(db: Queryable, id: string): Promise<string | undefined> {
-  const rows = await db.query<{ blob_key: string }>('delete from documents where id = $1 returning blob_key', [id])
+  const rows = await db.query<{ blob_key: string }>(
+    'with d as (delete from documents where id = $1 returning id, blob_key) select blob_key, pg_notify($2, id) from d',
+    [id, DOCUMENTS_CHANNEL],
+  )
   return rows[0]?.blob_key
-}
-
-/**
- * After a document let go of `key`: when no document uses it any more, marks it `deleting`
- * (under the blob row's lock) and returns true, meaning the caller should remove the bytes.
- */
-export async function releaseBlob(db: Queryable, key: string): Promise<boolean> {
-  const locked = await db.query('select key from blobs where key = $1 for update', [key])
-  if (locked.length === 0) return false
-  const users = await db.query<{ n: number }>('select count(*)::int as n from documents where blob_key = $1', [key])
-  if (users[0]!.n > 0) return false
-  await db.query('update blobs set deleting = true where key = $1', [key])
-  return true
-}
-
-/** Second phase: under the lock, if the blob is still unwanted, `removeBytes` runs, then the row goes. */
-export async function finishBlobDelete(
-  db: Queryable,
-  key: string,
-  removeBytes: () => Promise<void>,
-): Promise<boolean> {
-  const rows = await db.query<{ deleting: boolean }>('select deleting from blobs where key = $1 for update', [key])
-  if (rows[0]?.deleting !== true) return false
-  await removeBytes()
-  await db.query('delete from blobs where key = $1', [key])
-  return true
-}
-
-export async function blobsBeingDeleted(db: Queryable): Promise<string[]> {
-  const rows = await db.query<{ key: string }>('select key from blobs where deleting')
-  return rows.map((r) => r.key)
 }
 
 // ---- listing (keyset pagination) ----

@@ -18,7 +18,7 @@ import { checkMediaType } from './media.js'
 import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
 import { openApiRoutes, registerOpenApi } from './openapi.js'
 import type { Tracing } from '../tracing/index.js'
-import type { TlsPair } from './tls.js'
+import type { TlsPair } from '../net/tls.js'
 import { validatorCompiler } from './validation.js'
 import { viewerSurface } from './viewer.js'
 
@@ -84,7 +84,7 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   // The client surfaces (JWT, spec §7): one implementation, two mounts, the same rights.
   await app.register(clientSurface(INTERNAL_MOUNT, deps), { prefix: '/i' })
   await app.register(clientSurface(CLIENT_MOUNT, deps), { prefix: '/documents' })
-  // The dashboard (issue #7): 404 on every path unless a username and a dashboard password exist.
+  // The dashboard: 404 on every path unless a username and a dashboard password exist.
   await app.register(dashboardSurface(deps), { prefix: '/dashboard' })
   await app.register(viewerSurface(deps), { prefix: '/viewer' })
   return app

@@ -1,5 +1,5 @@
 /**
- * The viewer (/viewer, spec §9, issue #7): static files that need no credential to load. The
+ * The viewer (/viewer, spec §9): static files that need no credential to load. The
  * page reads `document` and `jwt` from the URL fragment, which browsers never send to a server,
  * and talks to /i/ with `Authorization: Bearer` (web/viewer/viewer.js). Opened from the
  * dashboard it uses the dashboard session instead (`#document=ID&session=dashboard`): Folio

@@ -1,5 +1,5 @@
 /**
- * Node registry (issue #9): each node registers itself (id, version, address, started, last
+ * Node registry: each node registers itself (id, version, address, started, last
  * seen) in the shared database so that `GET /api/nodes` and the dashboard can list the cluster.
  * A node beats every `heartbeatMs`; one silent for three beats is reported `stale` (it died or
  * lost the database), and one silent for a day is forgotten. A clean stop removes the row.

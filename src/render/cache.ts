@@ -1,5 +1,5 @@
 /**
- * Disk cache of rendered pages and page text (issue #6 "cache"): files under
+ * Disk cache of rendered pages and page text: files under
  * DATA_DIR/render-cache/<ab>/<key>.<ext>, content-addressed (the key is a sha256 of everything
  * that decides the bytes: engine, document blob, page, size, format, annotation version), so an
  * entry never goes stale; it only stops being asked for. Total size is bounded; the least

@@ -23,7 +23,7 @@ export const MEDIA_TYPES: Record<ImageFormat, string> = {
 }
 
 /**
- * A drawing laid over the rendered page (annotations, issue #5): an SVG fragment whose user
+ * A drawing laid over the rendered page (annotations): an SVG fragment whose user
  * space is the page as displayed, in points, origin top-left (the same space as page text).
  */
 export interface AnnotationOverlay {

@@ -1,16 +1,16 @@
 /**
- * Page rendering and page text (spec §3 `/pages/:pageIndex/image` and `/text`, §7; issue #6).
+ * Page rendering and page text (spec §3 `/pages/:pageIndex/image` and `/text`, §7).
  *
  * The service decides sizes, limits and cache keys; the pool (pool.ts) runs the engine in
  * worker threads; the cache (cache.ts) keeps the encoded results on disk. The cache key, and so
  * the ETag, is known before anything is rendered, so a browser's revalidation costs one
- * database read and no render.
+ * memo lookup and no render. No HTTP here: the route matches If-None-Match and wraps the text.
  */
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { Readable } from 'node:stream'
-import type { PageRow, SourceBlob } from '../documents/service.js'
+import type { DocumentSource, PageRow } from '../documents/service.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { cacheKey, type RenderCache } from './cache.js'
@@ -24,8 +24,8 @@ export const MAX_DIMENSION = 5000
 export const MAX_TEXT_CHARS = 200_000
 
 /**
- * Annotations drawn over rendered pages. TODO(#5): the annotation service provides this; until
- * then pages show only the annotations inside the PDF file itself. Overlays must be SVG that
+ * Annotations drawn over rendered pages (the annotation service's overlaySource); without it
+ * pages show only the annotations inside the PDF file itself. Overlays must be SVG that
  * Folio generates from validated annotation data, never SVG taken from a client (librsvg would
  * follow references in it).
  */
@@ -47,19 +47,27 @@ export interface ImageRequest {
   layer?: string
 }
 
-export type Rendered =
-  | { notModified: true; etag: string }
-  | { notModified: false; etag: string; contentType: string; size: number; body: Buffer | Readable }
+/**
+ * A page image or page text, named before it is produced: the ETag is derived from the cache
+ * key, so a revalidation (the route compares If-None-Match) costs no render. `open` serves the
+ * bytes from the cache or renders them (once for identical requests arriving together).
+ */
+export interface Rendition {
+  etag: string
+  contentType: string
+  open(): Promise<{ size: number; body: Buffer | Readable }>
+}
 
 export interface RenderService {
-  pageImage(documentId: string, pageIndex: number, req: ImageRequest, ifNoneMatch?: string): Promise<Rendered>
-  pageText(documentId: string, pageIndex: number, ifNoneMatch?: string): Promise<Rendered>
+  pageImage(documentId: string, pageIndex: number, req: ImageRequest): Promise<Rendition>
+  /** The page's text as JSON `{pageIndex, width, height, textLines, truncated}` (the route adds the envelope). */
+  pageText(documentId: string, pageIndex: number): Promise<Rendition>
   stats(): PoolStats & { cacheBytes: number }
   close(): Promise<void>
 }
 
 export interface RenderDeps {
-  documents: { sourceBlob(id: string): Promise<SourceBlob> }
+  documents: { source(id: string): Promise<DocumentSource> }
   pool: RenderPool
   cache: RenderCache
   maxPixels: number
@@ -99,11 +107,6 @@ export function outputSize(page: PageRow, req: { width?: number; height?: number
   return { width, height }
 }
 
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false
-  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')
-}
-
 export function createRenderService(deps: RenderDeps): RenderService {
   const { documents, pool, cache } = deps
   const engine = engineId()
@@ -111,8 +114,8 @@ export function createRenderService(deps: RenderDeps): RenderService {
   // Identical requests arriving together share one render (single flight).
   const inFlight = new Map<string, Promise<Buffer>>()
 
-  async function page(documentId: string, pageIndex: number): Promise<{ blob: SourceBlob; page: PageRow }> {
-    const blob = await documents.sourceBlob(documentId)
+  async function page(documentId: string, pageIndex: number): Promise<{ blob: DocumentSource; page: PageRow }> {
+    const blob = await documents.source(documentId)
     if (blob.pages === null) {
       throw new FolioError('invalid_pdf', { reason: 'encrypted_unreadable' }, {
         message: 'The document is encrypted and its pages cannot be read without its password',
@@ -123,38 +126,42 @@ export function createRenderService(deps: RenderDeps): RenderService {
     return { blob, page: p }
   }
 
-  async function serve(key: string, ext: string, contentType: string, ifNoneMatch: string | undefined, produce: () => Promise<Buffer>): Promise<Rendered> {
-    const etag = `"${key.slice(0, 40)}"`
-    if (matches(ifNoneMatch, etag)) return { notModified: true, etag }
-    const hit = await cache.get(key)
-    if (hit) return { notModified: false, etag, contentType, size: hit.size, body: hit.body }
-    let running = inFlight.get(key)
-    if (!running) {
-      running = produce().then(async (bytes) => {
-        await cache.put(key, ext, bytes)
-        return bytes
-      })
-      inFlight.set(key, running)
-      running.then(() => inFlight.delete(key), () => inFlight.delete(key))
+  function serve(key: string, ext: string, contentType: string, produce: () => Promise<Buffer>): Rendition {
+    return {
+      etag: `"${key.slice(0, 40)}"`,
+      contentType,
+      async open() {
+        const hit = await cache.get(key)
+        if (hit) return { size: hit.size, body: hit.body }
+        let running = inFlight.get(key)
+        if (!running) {
+          running = produce().then(async (bytes) => {
+            await cache.put(key, ext, bytes)
+            return bytes
+          })
+          inFlight.set(key, running)
+          running.then(() => inFlight.delete(key), () => inFlight.delete(key))
+        }
+        const bytes = await running
+        return { size: bytes.length, body: bytes }
+      },
     }
-    const bytes = await running
-    return { notModified: false, etag, contentType, size: bytes.length, body: bytes }
   }
 
   return {
-    async pageImage(documentId, pageIndex, req, ifNoneMatch) {
+    async pageImage(documentId, pageIndex, req) {
       const { blob, page: p } = await page(documentId, pageIndex)
       const size = outputSize(p, req, deps.maxPixels)
       const source = req.annotations ? deps.annotations : undefined
       const layer = req.layer ?? ''
       const annotationVersion = req.annotations ? (source ? await source.version(documentId, layer) : 'pdf') : 'none'
       const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion])
-      return serve(key, req.format, MEDIA_TYPES[req.format], ifNoneMatch, async () => {
+      return serve(key, req.format, MEDIA_TYPES[req.format], async () => {
         const image = (await pool.run({
           docKey: blob.key,
           loadBytes: () => blob.read(),
           // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
-          // were imported into Folio at upload (issue #5), and drawing both would show them twice
+          // were imported into Folio at upload, and drawing both would show them twice
           // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
           job: { op: 'render', pageIndex, width: size.width, height: size.height, annotations: req.annotations && !source },
         })) as RawImage
@@ -163,16 +170,17 @@ export function createRenderService(deps: RenderDeps): RenderService {
       })
     },
 
-    async pageText(documentId, pageIndex, ifNoneMatch) {
+    async pageText(documentId, pageIndex) {
       const { blob } = await page(documentId, pageIndex)
-      const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS])
-      return serve(key, 'json', 'application/json; charset=utf-8', ifNoneMatch, async () => {
+      // 'bare': the cached JSON has no {"data"} envelope (the route adds it); older cache files had one.
+      const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS, 'bare'])
+      return serve(key, 'json', 'application/json; charset=utf-8', async () => {
         const text = (await pool.run({
           docKey: blob.key,
           loadBytes: () => blob.read(),
           job: { op: 'text', pageIndex, maxChars: MAX_TEXT_CHARS },
         })) as PageText
-        return Buffer.from(JSON.stringify({ data: { pageIndex, ...text } }))
+        return Buffer.from(JSON.stringify({ pageIndex, ...text }))
       })
     },
 

@@ -3,7 +3,7 @@
  * for revocation only: the caller already holds the API token (full control of the server API),
  * revoking can only narrow access, and what is read (`jti`, `exp`, `iat`) only decides what to
  * revoke and how long to keep the revocation. A forged token can revoke nothing the API token
- * holder could not revoke anyway. Never use this to grant access; verification is auth/jwt.ts (#3).
+ * holder could not revoke anyway. Never use this to grant access; verification is auth/jwt.ts.
  */
 export interface UnverifiedClaims {
   jti?: string

@@ -1,10 +1,10 @@
 /**
- * JWT revocation (spec §5, issue #4 §4): by `token`, `jti`, `document_id` or `user_id` (the last
+ * JWT revocation (spec §5): by `token`, `jti`, `document_id` or `user_id` (the last
  * two with `issuedBefore`), list and lift, and Document Engine's `POST /api/revoke {"jwts"}`.
  *
  * Document Engine pays a database query per request for this (seed 002); Folio does not: the
  * check is the in-memory index of cache.ts, kept equal on every node by the cluster bus, and
- * consulted by JWT verification (issue #3) through `RevocationCheck`.
+ * consulted by JWT verification through `RevocationCheck`.
  *
  * A revocation is kept only while a token it covers can still be valid, then pruned:
  *   token            → the token's `exp` (+ JWT_CLOCK_TOLERANCE, the verifier's leeway)
@@ -12,13 +12,13 @@
  *                      that and the token's `exp`, since other tokens share the jti
  *   document/user_id → issuedBefore + JWT_MAX_LIFETIME (+ tolerance)
  */
-import { createHash } from 'node:crypto'
 import { recordAudit, type Actor, type AuditInput } from '../audit/service.js'
 import type { RevocationCheck } from '../auth/keys.js'
 import type { Db, Queryable } from '../db/db.js'
 import type { ClusterBus } from '../db/notify.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
+import { sha256Hex } from '../tools/digest.js'
 import { RevocationIndex, type IndexedRevocation, type RevocationKind } from './cache.js'
 import { MAX_JTI_LENGTH, readUnverifiedClaims } from './jwt-payload.js'
 import { deleteActive, deleteExpired, findActive, insertRevocations, type NewRevocation, type RevocationRow } from './store.js'
@@ -81,8 +81,6 @@ export interface RevocationDeps {
 }
 
 type Op = { a: [number, RevocationKind, string, number | null, number] } | { l: number }
-
-const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex')
 
 function toIndexed(r: RevocationRow): IndexedRevocation {
   return { id: Number(r.id), kind: r.kind, value: r.value, issuedBeforeMs: r.issued_before?.getTime() ?? null, expiresAtMs: r.expires_at.getTime() }

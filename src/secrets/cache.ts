@@ -1,5 +1,5 @@
 /**
- * The in-memory view of the valid secrets (issue #4 §3: "no database query per request"). Built
+ * The in-memory view of the valid secrets ("no database query per request"). Built
  * from the rows by a full load (the secrets table is tiny) whenever the cluster bus reports a
  * change; time passing is handled here: each list is filtered by its expiries and the filtered
  * list is cached until the next expiry, so a lookup is O(1) and allocates nothing.
@@ -7,7 +7,7 @@
 import { createPublicKey } from 'node:crypto'
 import type { ApiTokenEntry } from '../auth/api-token.js'
 import type { VerificationKey } from '../auth/keys.js'
-import type { JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from '../auth/jwt-key.js'
 import type { SigningKey } from './signer.js'
 import type { SecretRow, SecretType } from './store.js'
 

@@ -1,7 +1,7 @@
 /**
  * Turns a secret as given (API body or environment) into what is stored, checking the rules of
  * spec §4 on the way. What is stored is never more than verification needs:
- *  - jwt: the normalised PEM public key and its algorithm (jwt-key.ts);
+ *  - jwt: the normalised PEM public key and its algorithm (auth/jwt-key.ts);
  *  - dashboard_password: a scrypt hash (password.ts);
  *  - api_auth_token: the SHA-256 digest (hex). Tokens are long and random, so a slow hash would
  *    add nothing but cost on every server API request (spec §4);
@@ -9,10 +9,10 @@
  * Fingerprints are public and never allow recovering a secret: for a password it is derived from
  * the salted hash, not from the password, so it cannot be used to test guesses.
  */
-import { createHash } from 'node:crypto'
-import type { JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from '../auth/jwt-key.js'
 import { FolioError } from '../errors.js'
-import { parseJwtPublicKey } from './jwt-key.js'
+import { parseJwtPublicKey } from '../auth/jwt-key.js'
+import { sha256Hex } from '../tools/digest.js'
 import { hashPassword, isCommonPassword } from './password.js'
 import type { NewSecret, SecretType } from './store.js'
 
@@ -20,10 +20,6 @@ export const MIN_LENGTH: Record<Exclude<SecretType, 'jwt'>, number> = {
   dashboard_password: 8,
   secret_key_base: 64,
   api_auth_token: 32,
-}
-
-export function sha256Hex(s: string | Buffer): string {
-  return createHash('sha256').update(s).digest('hex')
 }
 
 /** Public, non-reversible id of a long random secret, for listings and the audit log. */

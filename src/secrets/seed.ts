@@ -12,10 +12,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { recordAudit, type AuditInput } from '../audit/service.js'
-import { ConfigError, type JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from '../auth/jwt-key.js'
+import { ConfigError } from '../config.js'
 import type { Queryable } from '../db/db.js'
 import { FolioError } from '../errors.js'
-import { prepareSecret, sha256Hex } from './material.js'
+import { sha256Hex } from '../tools/digest.js'
+import { prepareSecret } from './material.js'
 import { verifyPassword } from './password.js'
 import { findCurrent, replaceCurrent, type NewSecret, type SecretRow, type SecretType } from './store.js'
 

@@ -1,5 +1,5 @@
 /**
- * Secrets at runtime (spec §4, issue #4): four types, each with exactly one current version that
+ * Secrets at runtime (spec §4): four types, each with exactly one current version that
  * never expires and any number of others with an expiry. A secret is valid while it is current or
  * not yet expired; every valid one is accepted, the current one signs.
  *
@@ -13,7 +13,7 @@ import type { Actor } from '../audit/service.js'
 import { recordAudit } from '../audit/service.js'
 import type { ApiTokenEntry } from '../auth/api-token.js'
 import type { KeyRing } from '../auth/keys.js'
-import type { JwtAlgorithm } from '../config.js'
+import type { JwtAlgorithm } from '../auth/jwt-key.js'
 import type { Db, Queryable } from '../db/db.js'
 import type { ClusterBus } from '../db/notify.js'
 import { FolioError } from '../errors.js'
@@ -25,7 +25,7 @@ import { seedSecrets, type SeedEnv } from './seed.js'
 import { createSigner, type Signer } from './signer.js'
 import { findAllValid, findById, findValid, insertSecret, replaceCurrent, setExpiry, SECRET_TYPES, type SecretRow, type SecretType } from './store.js'
 
-export { fingerprintOf, sha256Hex } from './material.js'
+export { fingerprintOf } from './material.js'
 export { SECRET_TYPES, type SecretType } from './store.js'
 export type { SeedEnv } from './seed.js'
 export type { Signer } from './signer.js'
@@ -66,14 +66,14 @@ export interface SecretsService {
   apiTokenDigests(): readonly Buffer[]
   /** Every valid api_auth_token (digest, id, fingerprint), from memory. */
   apiTokens(): readonly ApiTokenEntry[]
-  /** The valid `jwt` keys for JWT verification (issue #3); onChange fires on change and expiry. */
+  /** The valid `jwt` keys for JWT verification; onChange fires on change and expiry. */
   readonly keyRing: KeyRing
   /** Signs with the current secret_key_base, verifies with any valid one (signer.ts). */
   signer(purpose: string): Signer
   /** The valid dashboard_password the given password matches, if any (scrypt; ~0.1 s each). */
   verifyDashboardPassword(password: string): Promise<DashboardCredential | undefined>
   hasDashboardPassword(): boolean
-  /** Ids of the valid dashboard_password secrets: a dashboard session ends with its password (#7). */
+  /** Ids of the valid dashboard_password secrets: a dashboard session ends with its password. */
   validDashboardPasswordIds(): readonly number[]
   /** Stops the expiry timer. */
   close(): void

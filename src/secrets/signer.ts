@@ -1,6 +1,6 @@
 /**
  * What Folio signs itself (spec §4: "the current one is used for anything Folio signs"; e.g. the
- * dashboard's session cookies, issue #7): HMAC-SHA256 with a key derived from a secret_key_base
+ * dashboard's session cookies): HMAC-SHA256 with a key derived from a secret_key_base
  * by HKDF for one purpose, so a value signed for one purpose never verifies for another.
  * Signing uses the current secret_key_base; verification accepts any valid one, found by the id
  * carried in the signed value, so rotating secret_key_base logs nobody out until the previous one
@@ -9,6 +9,7 @@
  * Format: `<base64url(value)>.<secret id>.<base64url(hmac)>`, the mac over `<purpose>.<id>.<value64>`.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+import { TtlMap } from '../tools/ttl-map.js'
 
 export interface SigningKey {
   id: number
@@ -21,7 +22,8 @@ export interface Signer {
   verify(signed: string): string | undefined
 }
 
-const derived = new Map<string, Buffer>()
+// Rotated-away secrets must not pile up: at most 1000 derived keys, least recently used out.
+const derived = new TtlMap<string, Buffer>({ maxEntries: 1000 })
 
 /** HKDF-SHA256 (RFC 5869) of the secret for one purpose; cached per secret and purpose. */
 function keyFor(k: SigningKey, purpose: string): Buffer {
@@ -29,7 +31,6 @@ function keyFor(k: SigningKey, purpose: string): Buffer {
   let key = derived.get(cacheKey)
   if (!key) {
     key = Buffer.from(hkdfSync('sha256', k.material, 'folio secret_key_base', `folio:${purpose}`, 32))
-    if (derived.size > 1000) derived.clear() // rotated-away secrets must not pile up
     derived.set(cacheKey, key)
   }
   return key

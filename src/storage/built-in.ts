@@ -1,5 +1,5 @@
 /**
- * `built-in` backend (issue #9): blob bytes inside PostgreSQL, in the `blob_chunks` table
+ * `built-in` backend: blob bytes inside PostgreSQL, in the `blob_chunks` table
  * (migration 0060), as Document Engine's built-in asset storage does. Several nodes sharing one
  * database share their files with nothing else.
  *

@@ -2,19 +2,22 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {
-  createConfigCredentials,
   createSecretCredentials,
-  createHmacSigner,
   csrfMatches,
   LoginRateLimiter,
   newSession,
   parseBasicAuth,
   readSession,
-  serverKeyFrom,
   SESSION_TTL_MS,
 } from '../../src/auth/dashboard.js'
+import { createSigner } from '../../src/secrets/signer.js'
 
 const KEY_BASE = 'k'.repeat(64)
+/** The secrets service's signer over one secret_key_base (secret ids are unique per material). */
+const signerFor = (material: string, purpose: string, id = 1) => {
+  const key = { id, material }
+  return createSigner(purpose, { current: () => key, valid: () => [key] })
+}
 
 describe('dashboard credentials', () => {
   test('Basic credentials parse per RFC 7617; passwords may contain colons; other schemes are not Basic', () => {
@@ -28,47 +31,21 @@ describe('dashboard credentials', () => {
     assert.equal(parseBasicAuth(`Basic ${'A'.repeat(5000)}`), undefined)
   })
 
-  test('the configured username and password verify; anything else does not; unset means off', async () => {
-    const key = serverKeyFrom(KEY_BASE)
-    const c = createConfigCredentials({ username: 'ann', password: 'secret-pass' }, key)
-    assert.equal(c.enabled(), true)
-    const id = await c.verify('ann', 'secret-pass')
-    assert.equal(typeof id, 'string')
-    assert.ok(!id!.includes('secret-pass'))
-    assert.equal(await c.verify('ann', 'secret-pas'), undefined)
-    assert.equal(await c.verify('Ann', 'secret-pass'), undefined)
-    assert.equal(c.stillValid('ann', id!), true)
-    assert.equal(c.stillValid('bob', id!), false)
-    // A changed password ends the sessions made with the old one.
-    const changed = createConfigCredentials({ username: 'ann', password: 'other-pass' }, key)
-    assert.equal(changed.stillValid('ann', id!), false)
-    for (const off of [{}, { username: 'ann' }, { password: 'secret-pass' }]) {
-      const o = createConfigCredentials(off, key)
-      assert.equal(o.enabled(), false)
-      assert.equal(await o.verify('ann', 'secret-pass'), undefined)
-    }
-  })
-
   test('a signed session verifies only unaltered, with the same key, and only before it expires', () => {
-    const signer = createHmacSigner(serverKeyFrom(KEY_BASE), 'dashboard-session')
+    const signer = signerFor(KEY_BASE, 'dashboard-session')
     const now = Date.UTC(2026, 0, 1)
     const s = newSession('ann', 'cred', now)
     assert.equal(s.e, now + SESSION_TTL_MS)
     const cookie = signer.sign(JSON.stringify(s))
     assert.deepEqual(readSession(signer, cookie, now + 1000), s)
     assert.equal(readSession(signer, cookie, s.e), undefined, 'expired')
-    const [v, mac] = cookie.split('.')
+    const [v, id, mac] = cookie.split('.')
     const other = Buffer.from(JSON.stringify({ ...s, u: 'mallory' })).toString('base64url')
-    assert.equal(readSession(signer, `${other}.${mac}`, now), undefined, 'altered value')
-    assert.equal(readSession(signer, `${v}.${'A'.repeat(43)}`, now), undefined, 'wrong mac')
-    assert.equal(readSession(createHmacSigner(serverKeyFrom('j'.repeat(64)), 'dashboard-session'), cookie, now), undefined, 'other key')
-    assert.equal(readSession(createHmacSigner(serverKeyFrom(KEY_BASE), 'other-purpose'), cookie, now), undefined, 'other purpose')
+    assert.equal(readSession(signer, `${other}.${id}.${mac}`, now), undefined, 'altered value')
+    assert.equal(readSession(signer, `${v}.${id}.${'A'.repeat(43)}`, now), undefined, 'wrong mac')
+    assert.equal(readSession(signerFor('j'.repeat(64), 'dashboard-session', 2), cookie, now), undefined, 'other key')
+    assert.equal(readSession(signerFor(KEY_BASE, 'other-purpose'), cookie, now), undefined, 'other purpose')
     assert.equal(readSession(signer, `${Buffer.from('not json').toString('base64url')}.x`, now), undefined)
-  })
-
-  test('without SECRET_KEY_BASE each process gets its own random key', () => {
-    assert.notDeepEqual(serverKeyFrom(undefined), serverKeyFrom(undefined))
-    assert.deepEqual(serverKeyFrom(KEY_BASE), serverKeyFrom(KEY_BASE))
   })
 
   test('the CSRF token must match the session exactly', () => {
@@ -80,7 +57,7 @@ describe('dashboard credentials', () => {
   })
 })
 
-describe('dashboard credentials from runtime secrets (issue #4 adapter)', () => {
+describe('dashboard credentials from runtime secrets', () => {
   test('any valid dashboard_password opens it for the username; the session lives while that password is valid', async () => {
     let valid = [7, 9]
     const hashes: Record<number, string> = { 7: 'old-password', 9: 'new-password' }

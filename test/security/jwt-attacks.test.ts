@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createJwtVerifier } from '../../src/auth/jwt.js'
-import { createStaticKeyRing } from '../../src/auth/static-key-ring.js'
+import { createStaticKeyRing } from '../helpers/static-key-ring.js'
 import type { JwtAlgorithm } from '../../src/config.js'
 import { FolioError } from '../../src/errors.js'
 import { request } from '../helpers/http.js'

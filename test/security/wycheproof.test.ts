@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import { verifyJws } from '../../src/auth/jwt.js'
 import type { VerificationKey } from '../../src/auth/keys.js'
-import { jwkThumbprint } from '../../src/auth/key-fit.js'
+import { jwkThumbprint } from '../../src/auth/jwt-key.js'
 import type { JwtAlgorithm } from '../../src/config.js'
 import { keyPair } from '../helpers/jwt.js'
 

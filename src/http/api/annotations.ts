@@ -8,10 +8,10 @@ import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { API_ACTOR, type AnnotationService } from '../../annotations/service.js'
 import { pathDocumentId } from '../../documents/ids.js'
-import * as h from '../annotation-handlers.js'
+import * as h from '../shared/annotation-handlers.js'
 import { BINARY, eventStreamResponse } from '../openapi.js'
 import { errors } from '../reply.js'
-import * as s from './annotation-schemas.js'
+import * as s from '../shared/annotation-schemas.js'
 
 /** Annotation batches are larger than other JSON bodies: 1000 ink drawings are several MiB. */
 export const ANNOTATION_BODY_LIMIT = 16 * 1024 * 1024

@@ -1,4 +1,4 @@
-/** The audit log over the server API (issue #4 §6): newest first, never a secret. */
+/** The audit log over the server API: newest first, never a secret. */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuditService } from '../../audit/service.js'
 import { errors } from '../reply.js'

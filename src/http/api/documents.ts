@@ -4,17 +4,17 @@
  * Operation ids are Document Engine's where it has the route (shared/reference).
  */
 import multipart from '@fastify/multipart'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
 import type { AnnotationService } from '../../annotations/service.js'
-import type { PdfOpenOptions } from '../../annotations/pdf-file.js'
 import { pathDocumentId } from '../../documents/ids.js'
 import type { DocumentService } from '../../documents/service.js'
 import { FolioError } from '../../errors.js'
-import type { StagedFile } from '../../storage/staging.js'
+import type { UploadPart } from '../../documents/service.js'
 import { mediaType } from '../media.js'
 import { BINARY, pdfResponses } from '../openapi.js'
 import { data, dataSchema, errors } from '../reply.js'
+import { pdfQuerySchema, sendDocumentPdf } from '../shared/pdf-download.js'
 
 const PDF_TYPES = ['application/pdf', 'application/octet-stream'] as const
 const UPLOAD_TYPES = [...PDF_TYPES, 'multipart/form-data', 'application/json'] as const
@@ -26,6 +26,11 @@ export const documentIdParam = {
 } as const
 
 const iso = { type: 'string', format: 'date-time' } as const
+/** `document_id` and `title` in a query (upload, bulk delete). */
+const idAndTitleQuery = {
+  document_id: { type: 'string', maxLength: 256 },
+  title: { type: 'string', maxLength: 1024 },
+} as const
 
 const createdSchema = {
   type: 'object',
@@ -42,29 +47,28 @@ const createdSchema = {
   },
 } as const
 
+/** What a listing and the properties both say about a document, in this order. */
+const documentFacts = {
+  title: { type: 'string' },
+  byteSize: { type: 'integer' },
+  sourcePdfSha256: { type: 'string' },
+  passwordProtected: { type: 'boolean' },
+  createdAt: iso,
+} as const
+const FACTS = ['title', 'byteSize', 'sourcePdfSha256', 'passwordProtected', 'createdAt'] as const
+
 const summarySchema = {
   type: 'object',
-  required: ['id', 'title', 'byteSize', 'sourcePdfSha256', 'passwordProtected', 'createdAt'],
-  properties: {
-    id: { type: 'string' },
-    title: { type: 'string' },
-    byteSize: { type: 'integer' },
-    sourcePdfSha256: { type: 'string' },
-    passwordProtected: { type: 'boolean' },
-    createdAt: iso,
-  },
+  required: ['id', ...FACTS],
+  properties: { id: { type: 'string' }, ...documentFacts },
 } as const
 
 const propertiesSchema = {
   type: 'object',
-  required: ['document_id', 'title', 'byteSize', 'sourcePdfSha256', 'passwordProtected', 'createdAt', 'updatedAt', 'storage'],
+  required: ['document_id', ...FACTS, 'updatedAt', 'storage'],
   properties: {
     document_id: { type: 'string' },
-    title: { type: 'string' },
-    byteSize: { type: 'integer' },
-    sourcePdfSha256: { type: 'string' },
-    passwordProtected: { type: 'boolean' },
-    createdAt: iso,
+    ...documentFacts,
     updatedAt: iso,
     storage: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } },
   },
@@ -95,11 +99,33 @@ export const infoSchema = {
 
 const TAGS = ['Documents']
 
-function boolField(v: unknown): boolean {
-  return v === true || v === 'true' || v === '1'
+/**
+ * A remote document (spec §6) as JSON. Other Document Engine fields (`storage`,
+ * `copy_asset_to_storage_backend` …) are accepted and ignored: Folio always stores a copy.
+ */
+const urlUploadSchema = {
+  type: 'object',
+  required: ['url'],
+  properties: {
+    url: { type: 'string' },
+    document_id: { type: 'string' },
+    title: { type: 'string' },
+    sha256: { type: 'string' },
+    overwrite_existing_document: { type: 'boolean' },
+  },
+} as const
+
+interface UrlUploadBody { url: string; document_id?: string; title?: string; sha256?: string; overwrite_existing_document?: boolean }
+
+/** The parts of a multipart body, as the documents room reads them (no fastify types there). */
+async function* uploadParts(req: FastifyRequest): AsyncGenerator<UploadPart> {
+  for await (const part of req.parts()) {
+    if (part.type === 'file') yield { kind: 'file', field: part.fieldname, filename: part.filename, stream: part.file }
+    else yield { kind: 'field', field: part.fieldname, value: String(part.value) }
+  }
 }
 
-export async function documentRoutes(app: FastifyInstance, deps: { config: Config; documents: DocumentService; annotations?: Pick<AnnotationService, 'pdf'> }) {
+export async function documentRoutes(app: FastifyInstance, deps: { config: Config; documents: DocumentService; annotations: Pick<AnnotationService, 'pdf'> }) {
   const { documents, config } = deps
 
   // Streams of raw PDF bytes reach the handler unread: the service stages them with the limit.
@@ -153,19 +179,26 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
       },
       querystring: {
         type: 'object',
-        properties: {
-          document_id: { type: 'string', maxLength: 256 },
-          title: { type: 'string', maxLength: 1024 },
-          overwrite_existing_document: { type: 'boolean' },
-        },
+        properties: { ...idAndTitleQuery, overwrite_existing_document: { type: 'boolean' } },
       },
+      // Only the JSON form has a body to validate; PDF and multipart bodies are streams.
+      body: { content: { 'application/json': { schema: urlUploadSchema } } },
       response: { 200: dataSchema(createdSchema), ...errors(400, 401, 403, 409, 413, 415, 422, 502) },
     },
   }, async (req) => {
     const type = mediaType(req)
     const q = req.query as { document_id?: string; title?: string; overwrite_existing_document?: boolean }
-    if (type === 'application/json') return data(await createFromJson(req.body, q.overwrite_existing_document))
-    if (type === 'multipart/form-data') return data(await createFromMultipart(req))
+    if (type === 'application/json') {
+      const b = req.body as UrlUploadBody
+      return data(await documents.createFromUrl({
+        url: b.url,
+        documentId: b.document_id,
+        title: b.title,
+        sha256: b.sha256,
+        overwrite: b.overwrite_existing_document ?? q.overwrite_existing_document ?? false,
+      }))
+    }
+    if (type === 'multipart/form-data') return data(await documents.createFromParts(uploadParts(req)))
     if (type === undefined) throw new FolioError('empty_body', {}, { message: 'Send the PDF as the request body' })
     return data(await documents.create({
       source: req.body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>,
@@ -174,72 +207,6 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
       overwrite: q.overwrite_existing_document === true,
     }))
   })
-
-  /**
-   * A remote document (spec §6): JSON `{"url", "document_id"?, "title"?, "sha256"?,
-   * "overwrite_existing_document"?}` or the same as multipart fields. Other Document Engine
-   * fields (`storage`, `copy_asset_to_storage_backend` …) are ignored: Folio always stores a copy.
-   */
-  async function createFromJson(body: unknown, overwriteQuery: boolean | undefined) {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new FolioError('bad_request', {}, { message: 'The JSON body must be an object with a "url"' })
-    }
-    const b = body as Record<string, unknown>
-    if (typeof b.url !== 'string') throw new FolioError('bad_request', { field: 'body/url' }, { message: 'body.url must be a string' })
-    for (const field of ['document_id', 'title', 'sha256'] as const) {
-      if (b[field] !== undefined && typeof b[field] !== 'string') {
-        throw new FolioError('bad_request', { field: `body/${field}` }, { message: `body.${field} must be a string` })
-      }
-    }
-    const overwrite = b.overwrite_existing_document ?? overwriteQuery ?? false
-    if (typeof overwrite !== 'boolean') {
-      throw new FolioError('bad_request', { field: 'body/overwrite_existing_document' }, { message: 'body.overwrite_existing_document must be a boolean' })
-    }
-    if (!config.remote.allowed) throw new FolioError('remote_documents_disabled')
-    return documents.createFromUrl({
-      url: b.url,
-      documentId: b.document_id as string | undefined,
-      title: b.title as string | undefined,
-      sha256: b.sha256 as string | undefined,
-      overwrite,
-    })
-  }
-
-  async function createFromMultipart(req: FastifyRequest) {
-    const fields: Record<string, string> = {}
-    let staged: StagedFile | undefined
-    let filename: string | undefined
-    try {
-      for await (const part of req.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file' || staged) {
-            part.file.resume()
-            throw new FolioError('bad_request', {}, { message: `Unexpected file part "${part.fieldname}"; send the PDF as part "file"` })
-          }
-          staged = await documents.stage(part.file)
-          filename = part.filename
-        } else {
-          fields[part.fieldname] = String(part.value)
-        }
-      }
-      if (fields.url !== undefined) {
-        if (staged) throw new FolioError('bad_request', {}, { message: 'Send either a "file" part or a "url" field, not both' })
-        const overwrite = boolField(fields.overwrite_existing_document)
-        return await createFromJson({ url: fields.url, document_id: fields.document_id, title: fields.title, sha256: fields.sha256 }, overwrite)
-      }
-      if (!staged) throw new FolioError('bad_request', {}, { message: 'The multipart body has no "file" part' })
-      const created = await documents.createFromStaged({
-        staged,
-        documentId: fields.document_id,
-        title: fields.title ?? filename,
-        overwrite: boolField(fields.overwrite_existing_document),
-      })
-      staged = undefined
-      return created
-    } finally {
-      await staged?.discard()
-    }
-  }
 
   app.get('/documents', {
     schema: {
@@ -282,12 +249,7 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
       tags: TAGS,
       querystring: {
         type: 'object',
-        properties: {
-          document_id: { type: 'string', maxLength: 256 },
-          title: { type: 'string', maxLength: 1024 },
-          start_date: iso,
-          end_date: iso,
-        },
+        properties: { ...idAndTitleQuery, start_date: iso, end_date: iso },
       },
       response: {
         200: dataSchema({
@@ -369,101 +331,13 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
       summary: 'Download the PDF with the current annotations written in (`?flatten=true`: burnt into the pages; `?source=true`: the original bytes)',
       tags: TAGS,
       params: documentIdParam,
-      querystring: {
-        type: 'object',
-        properties: { source: { type: 'boolean', default: false }, flatten: { type: 'boolean', default: false } },
-      },
+      querystring: pdfQuerySchema,
       response: { ...pdfResponses, ...errors(400, 401, 404, 416, 422) },
     },
   }, async (req, reply) => {
     const id = pathDocumentId((req.params as { documentId: string }).documentId)
     const q = req.query as { source: boolean; flatten: boolean }
-    // With annotations (issue #5) the current PDF is the source plus the default layer's annotations.
-    if (deps.annotations) return sendExportedPdf(req, reply, deps.annotations, id, { layer: '', flatten: q.flatten, source: q.source })
-    return sendPdf(req, reply, documents, id, q.source)
+    // The current PDF is the source plus the default layer's annotations.
+    return sendDocumentPdf(req, reply, deps, { documentId: id, layer: '', flatten: q.flatten, source: q.source })
   })
-}
-
-/**
- * Sends a document's PDF with a strong ETag (the sha256) and single-range support, so viewers
- * can fetch parts of a large file. Shared with the client surfaces (download permission).
- */
-export async function sendPdf(req: FastifyRequest, reply: FastifyReply, documents: DocumentService, id: string, source: boolean) {
-  const head = await documents.openPdf(id, { source, range: undefined })
-  const etag = `"${head.sha256}"`
-  reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache')
-  reply.header('content-disposition', `attachment; filename="${safeFilename(head.title || id)}.pdf"`)
-  reply.type('application/pdf')
-  if (req.headers['if-none-match'] === etag) {
-    head.stream.destroy()
-    return reply.code(304).send()
-  }
-  const range = parseRange(req.headers.range, head.size)
-  if (range === 'unsatisfiable') {
-    head.stream.destroy()
-    reply.header('content-range', `bytes */${head.size}`)
-    throw new FolioError('range_not_satisfiable')
-  }
-  if (range) {
-    head.stream.destroy()
-    const part = await documents.openPdf(id, { source, range })
-    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${head.size}`)
-    reply.header('content-length', range.end - range.start + 1)
-    return reply.send(part.stream)
-  }
-  reply.header('content-length', head.size)
-  return reply.send(head.stream)
-}
-
-/**
- * Sends the exported PDF (annotations written in, issue #5) with a strong ETag derived from
- * the source and the annotation state, and single-range support over source + update.
- * Shared with the client surfaces (`download` permission, the JWT's layer).
- */
-export async function sendExportedPdf(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  annotations: Pick<AnnotationService, 'pdf'>,
-  id: string,
-  opts: PdfOpenOptions,
-) {
-  const file = await annotations.pdf(id, opts)
-  reply.header('etag', file.etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache')
-  reply.header('content-disposition', `attachment; filename="${safeFilename(file.title || id)}.pdf"`)
-  reply.type('application/pdf')
-  if (req.headers['if-none-match'] === file.etag) return reply.code(304).send()
-  const body = await file.open()
-  const range = parseRange(req.headers.range, body.size)
-  if (range === 'unsatisfiable') {
-    reply.header('content-range', `bytes */${body.size}`)
-    throw new FolioError('range_not_satisfiable')
-  }
-  if (range) {
-    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${body.size}`)
-    reply.header('content-length', range.end - range.start + 1)
-    return reply.send(await body.stream(range))
-  }
-  reply.header('content-length', body.size)
-  return reply.send(await body.stream())
-}
-
-function safeFilename(s: string): string {
-  return s.replace(/\.pdf$/i, '').replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 120) || 'document'
-}
-
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
-  if (header === undefined) return undefined
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!m || (m[1] === '' && m[2] === '')) return undefined // not a single byte range: send it all
-  let start: number
-  let end: number
-  if (m[1] === '') {
-    start = Math.max(0, size - Number(m[2]))
-    end = size - 1
-  } else {
-    start = Number(m[1])
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)
-  }
-  if (start > end || start >= size) return 'unsatisfiable'
-  return { start, end }
 }

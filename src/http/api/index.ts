@@ -62,7 +62,7 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
 
 /**
  * The server API's routes without a credential hook. Mounted twice: by `apiSurface` under /api
- * (API token) and by the dashboard under /dashboard/api (dashboard session + CSRF, issue #7), so
+ * (API token) and by the dashboard under /dashboard/api (dashboard session + CSRF), so
  * the dashboard is a client of the same API and every route added here reaches it too.
  */
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {

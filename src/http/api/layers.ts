@@ -7,7 +7,7 @@ import type { AnnotationService } from '../../annotations/service.js'
 import { pathDocumentId } from '../../documents/ids.js'
 import { pdfResponses } from '../openapi.js'
 import { data, dataSchema, errors } from '../reply.js'
-import { sendExportedPdf } from './documents.js'
+import { sendDocumentPdf } from '../shared/pdf-download.js'
 
 const TAGS = ['Layers']
 const documentIdParam = { type: 'object', required: ['documentId'], properties: { documentId: { type: 'string', maxLength: 256 } } } as const
@@ -77,7 +77,7 @@ export async function layerRoutes(app: FastifyInstance, deps: { annotations: Ann
   }, async (req, reply) => {
     const p = req.params as { documentId: string; layerName: string }
     const q = req.query as { flatten: boolean }
-    return sendExportedPdf(req, reply, svc, pathDocumentId(p.documentId), { layer: svc.parseLayer(p.layerName), flatten: q.flatten, source: false })
+    return sendDocumentPdf(req, reply, { annotations: svc }, { documentId: pathDocumentId(p.documentId), layer: svc.parseLayer(p.layerName), flatten: q.flatten, source: false })
   })
 
   app.post('/copy_document', {

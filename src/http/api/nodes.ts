@@ -1,5 +1,5 @@
 /**
- * GET /api/nodes (issue #9): the nodes sharing this database, for operators and the dashboard.
+ * GET /api/nodes: the nodes sharing this database, for operators and the dashboard.
  * Folio's own route (Document Engine has none), so the operationId is Folio's.
  */
 import type { FastifyInstance } from 'fastify'

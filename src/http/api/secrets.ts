@@ -49,13 +49,23 @@ const expiryBody = {
 
 /** Which credential made the change, for the audit log (set by the /api surface hook). */
 export function actorOf(req: FastifyRequest): Actor {
-  // Under /dashboard/api (issue #7) the dashboard session is the credential: the operator's
+  // Under /dashboard/api the dashboard session is the credential: the operator's
   // username and the id of the dashboard_password secret that opened the session.
   const d = req.dashboardSession
   if (d) return { type: 'dashboard', username: d.u, secretId: Number(d.c) }
   const c = req.apiCredential
   if (!c) throw new FolioError('unauthorized') // unreachable: the surface hook refuses first
   return { type: 'api_auth_token', secretId: c.secretId, fingerprint: c.fingerprint }
+}
+
+/** The body of an add or a rotation: the secret and that operation's own fields. */
+function secretBody(fields: Record<string, object>) {
+  return {
+    type: 'object',
+    required: ['secret'],
+    additionalProperties: false,
+    properties: { secret: { type: 'string', maxLength: SECRET_MAX }, ...fields },
+  } as const
 }
 
 export async function secretRoutes(app: FastifyInstance, deps: { secrets: SecretsService }) {
@@ -69,16 +79,10 @@ export async function secretRoutes(app: FastifyInstance, deps: { secrets: Secret
       summary: 'Add a non-current secret with an expiry',
       tags: TAGS,
       params: typeParam,
-      body: {
-        type: 'object',
-        required: ['secret'],
-        additionalProperties: false,
-        properties: {
-          secret: { type: 'string', maxLength: SECRET_MAX },
-          expiresAt: { type: 'string', maxLength: 64, description: 'ISO 8601, in the future (required)' },
-          algorithm: { type: 'string', maxLength: 16, description: 'jwt only; derived from the key when absent' },
-        },
-      },
+      body: secretBody({
+        expiresAt: { type: 'string', maxLength: 64, description: 'ISO 8601, in the future (required)' },
+        algorithm: { type: 'string', maxLength: 16, description: 'jwt only; derived from the key when absent' },
+      }),
       response: { 200: dataSchema(secretItem), ...errors(400, 401, 404, 415, 422) },
     },
   }, async (req) => {
@@ -103,16 +107,10 @@ export async function secretRoutes(app: FastifyInstance, deps: { secrets: Secret
       summary: 'Make a new secret current; the previous one stays valid until previousExpiresAt',
       tags: TAGS,
       params: typeParam,
-      body: {
-        type: 'object',
-        required: ['secret'],
-        additionalProperties: false,
-        properties: {
-          secret: { type: 'string', maxLength: SECRET_MAX },
-          previousExpiresAt: { type: 'string', maxLength: 64, description: 'ISO 8601 or "now"; default now + JWT_MAX_LIFETIME' },
-          algorithm: { type: 'string', maxLength: 16, description: 'jwt only' },
-        },
-      },
+      body: secretBody({
+        previousExpiresAt: { type: 'string', maxLength: 64, description: 'ISO 8601 or "now"; default now + JWT_MAX_LIFETIME' },
+        algorithm: { type: 'string', maxLength: 16, description: 'jwt only' },
+      }),
       response: { 200: dataSchema(rotatedItem), ...errors(400, 401, 404, 415, 422) },
     },
   }, async (req) => {

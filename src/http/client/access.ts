@@ -1,6 +1,6 @@
 /**
  * What client routes share: the request's grant, the permission check, the mounts, and where a
- * JWT is taken from. Route files (document.ts, and pages/annotations/cover as they land) import
+ * JWT is taken from. Route files (document.ts, pages.ts, annotations.ts) import
  * `requirePermission` from here.
  */
 import type { FastifyRequest } from 'fastify'

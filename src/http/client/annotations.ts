@@ -4,21 +4,21 @@
  * the PDF `download`. Everything happens in the JWT's `layer` (default layer when absent) and
  * is attributed to its `user_id` — never to a `user_id` in the body (spec §2).
  *
- * The handlers take the verified Grant explicitly (issue #3 builds the JWT scope and its
- * permission helper); `registerClientAnnotationRoutes` mounts them all in a client scope given
- * a function that returns the request's Grant.
+ * The handlers take the verified Grant explicitly (the client scope verifies the JWT);
+ * `registerClientAnnotationRoutes` mounts them all in a client scope given a function that
+ * returns the request's Grant.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AnnotationService } from '../../annotations/service.js'
 import { pathDocumentId } from '../../documents/ids.js'
 import { FolioError } from '../../errors.js'
-import * as h from '../annotation-handlers.js'
+import * as h from '../shared/annotation-handlers.js'
 import { ANNOTATION_BODY_LIMIT } from '../api/annotations.js'
-import * as s from '../api/annotation-schemas.js'
+import * as s from '../shared/annotation-schemas.js'
 import { eventStreamResponse } from '../openapi.js'
 import { errors } from '../reply.js'
 
-/** The part of issue #3's Grant these handlers use (structurally compatible with it). */
+/** The part of the Grant (auth/grant.ts) these handlers use (structurally compatible with it). */
 export interface ClientGrant {
   documentId: string
   permissions: readonly string[]

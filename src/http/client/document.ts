@@ -6,9 +6,10 @@
 import type { FastifyInstance } from 'fastify'
 import { pathDocumentId } from '../../documents/ids.js'
 // The same shapes as on /api (one schema, two surfaces).
-import { documentIdParam, infoSchema, sendExportedPdf, sendPdf } from '../api/documents.js'
+import { documentIdParam, infoSchema } from '../api/documents.js'
 import { pdfResponses } from '../openapi.js'
 import { dataSchema, errors, data } from '../reply.js'
+import { pdfQuerySchema, sendDocumentPdf } from '../shared/pdf-download.js'
 import { requirePermission, type ClientDeps, type Mount } from './access.js'
 
 
@@ -37,25 +38,19 @@ export function documentRoutes(mount: Mount, deps: Pick<ClientDeps, 'documents' 
         summary: 'Download the PDF (permission download; `?source=true`: the original bytes)',
         tags,
         params: documentIdParam,
-        querystring: {
-          type: 'object',
-          properties: {
-            source: { type: 'boolean', default: false, description: 'true: the original bytes, without annotations' },
-            flatten: { type: 'boolean', default: false, description: "true: the token's layer burnt into the page content" },
-          },
-        },
-        response: { ...pdfResponses, ...errors(401, 403, 404, 416, 422) },
+        querystring: pdfQuerySchema,
+        response: { ...pdfResponses, ...errors(400, 401, 403, 404, 416, 422) },
       },
     }, async (req, reply) => {
       const { documentId } = req.params as { documentId: string }
       const grant = requirePermission(req, documentId, 'download')
       const q = req.query as { source: boolean; flatten: boolean }
-      if (q.source) return sendPdf(req, reply, deps.documents, pathDocumentId(grant.documentId), true)
-      // The current PDF: the annotations of the token's layer written in (issue #5).
-      return sendExportedPdf(req, reply, deps.annotations, pathDocumentId(grant.documentId), {
+      // The current PDF: the annotations of the token's layer written in.
+      return sendDocumentPdf(req, reply, deps, {
+        documentId: pathDocumentId(grant.documentId),
         layer: deps.annotations.parseLayer(grant.layer ?? ''),
         flatten: q.flatten,
-        source: false,
+        source: q.source,
       })
     })
   }

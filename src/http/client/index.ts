@@ -10,7 +10,7 @@
  *      a query `?jwt=` only on routes that opt in (`config: { jwtInQuery: true }`: the cover).
  * Routes then call `requirePermission(req, documentId, permission)` (403 forbidden).
  *
- * Adding a route (page images #6, annotations #5, events): a file next to document.ts exporting
+ * Adding a route: a file next to document.ts exporting
  * `(mount, deps) => plugin` whose handlers call `requirePermission` (access.ts), registered
  * with one line next to `documentRoutes` below; the hooks, 404s and CORS come with the scope.
  */

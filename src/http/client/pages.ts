@@ -1,5 +1,5 @@
 /**
- * Page routes of the client surfaces (spec §7, issues #3 and #6): page images and page text with
+ * Page routes of the client surfaces (spec §7): page images and page text with
  * `read-document`, and — on the client mount only — the cover, `GET /documents/:id/cover`, the
  * first page as a thumbnail for `cover-image` (or `read-document`), the one route that also
  * takes the JWT as `?jwt=` so that an `<img src>` can show it. The render handlers are shared
@@ -8,7 +8,8 @@
 import type { FastifyInstance } from 'fastify'
 import { MAX_DIMENSION } from '../../render/service.js'
 import { IMAGE_FORMATS } from '../../render/encode.js'
-import { pageImageSchema, pageTextSchema, sendPageImage, sendPageText, type PageRouteDeps } from '../shared/page-image.js'
+import { pageImageInput, pageImageSchema, pageTextInput, pageTextSchema, sendPageImage, sendPageText, type PageRouteDeps } from '../shared/page-image.js'
+import type { ImageFormat } from '../../render/encode.js'
 import { requirePermission, CLIENT_MOUNT, type Mount } from './access.js'
 
 /** Width of a cover when the client names no size (pixels). */
@@ -38,14 +39,14 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
       // The token's layer is drawn, never another's (spec §2 layer).
-      return sendPageImage(req, reply, deps, grant.documentId, undefined, grant.layer ?? '')
+      return sendPageImage(req, reply, deps, { ...pageImageInput(req, grant.layer ?? ''), documentId: grant.documentId })
     })
 
     app.get('/:documentId/pages/:pageIndex/text', {
       schema: { ...pageTextSchema(op('get-document-page-text')), tags: [mount.tag] },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
-      return sendPageText(req, reply, deps, grant.documentId)
+      return sendPageText(req, reply, deps, { ...pageTextInput(req), documentId: grant.documentId })
     })
 
     if (mount !== CLIENT_MOUNT) return
@@ -58,11 +59,10 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
       },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'cover-image', 'read-document')
-      const q = req.query as { width?: number; height?: number }
-      if (q.width === undefined && q.height === undefined) q.width = DEFAULT_COVER_WIDTH
+      const q = req.query as { width?: number; height?: number; format?: ImageFormat }
+      const width = q.width === undefined && q.height === undefined ? DEFAULT_COVER_WIDTH : q.width
       // A cover never shows annotations: the permission releases the page's look, not its markup.
-      ;(req.query as { annotations?: boolean }).annotations = false
-      return sendPageImage(req, reply, deps, grant.documentId, 0)
+      return sendPageImage(req, reply, deps, { documentId: grant.documentId, pageIndex: 0, width, height: q.height, format: q.format, annotations: false, layer: '' })
     })
   }
 }

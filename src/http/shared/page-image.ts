@@ -1,30 +1,55 @@
 /**
- * Page image and page text over HTTP (spec §3 and §7; issue #6), written once for every surface:
- * /api mounts them below, and the client surfaces (/i/d/:id/..., /documents/:id/..., and the
- * cover) call the same functions after their own credential and permission checks.
+ * Page image and page text over HTTP (spec §3 and §7), written once for every surface: /api
+ * and the client surfaces (/i/d/:id/..., /documents/:id/..., and the cover) parse their request
+ * into a typed input and call the same functions after their own credential and permission
+ * checks. Here: format negotiation, If-None-Match, the `{"data"}` envelope of the text.
  *
  *   app.get('/d/:documentId/pages/:pageIndex/image', { schema: pageImageSchema('…') },
- *     async (req, reply) => sendPageImage(req, reply, deps, grant.documentId))
- *   // the cover (spec §7): page 0, its own query schema (adds `jwt`)
- *   async (req, reply) => sendPageImage(req, reply, deps, grant.documentId, 0)
+ *     async (req, reply) => sendPageImage(req, reply, deps, { ...pageImageInput(req), layer: grant.layer ?? '' }))
+ *   // the cover (spec §7): page 0, no annotations, its own query schema (adds `jwt`)
  */
+import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { pathDocumentId } from '../../documents/ids.js'
 import { FolioError } from '../../errors.js'
 import { IMAGE_FORMATS, type ImageFormat } from '../../render/encode.js'
-import { MAX_DIMENSION, type Rendered, type RenderService } from '../../render/service.js'
+import { MAX_DIMENSION, type Rendition, type RenderService } from '../../render/service.js'
 import { BINARY, mediaResponse } from '../openapi.js'
 import { errors } from '../reply.js'
+import { ifNoneMatchHits } from './etag.js'
 
 export interface PageRouteDeps {
   render: RenderService
 }
 
-export interface PageImageQuery {
+/** What a page image request asks, parsed from the route's params and query. */
+export interface PageImageInput {
+  documentId: string
+  pageIndex: number
   width?: number
   height?: number
   format?: ImageFormat
+  /** false: the page without any annotation. */
   annotations: boolean
+  /** Whose annotations ('' = the default layer). */
+  layer: string
+}
+
+export interface PageTextInput {
+  documentId: string
+  pageIndex: number
+}
+
+/** The input of the page routes `…/pages/:pageIndex/image` (after pageImageSchema validated them). */
+export function pageImageInput(req: FastifyRequest, layer = ''): PageImageInput {
+  const p = req.params as { documentId: string; pageIndex: number }
+  const q = req.query as { width?: number; height?: number; format?: ImageFormat; annotations: boolean }
+  return { documentId: p.documentId, pageIndex: p.pageIndex, width: q.width, height: q.height, format: q.format, annotations: q.annotations, layer }
+}
+
+export function pageTextInput(req: FastifyRequest): PageTextInput {
+  const p = req.params as { documentId: string; pageIndex: number }
+  return { documentId: p.documentId, pageIndex: p.pageIndex }
 }
 
 const TAGS = ['Documents']
@@ -155,40 +180,42 @@ async function withRetryAfter<T>(reply: FastifyReply, fn: () => Promise<T>): Pro
   }
 }
 
-function send(reply: FastifyReply, r: Rendered): FastifyReply {
+const DATA_OPEN = Buffer.from('{"data":')
+const DATA_CLOSE = Buffer.from('}')
+
+async function send(req: FastifyRequest, reply: FastifyReply, r: Rendition, envelope = false): Promise<FastifyReply> {
   reply.header('etag', r.etag).header('cache-control', 'private, no-cache').header('x-content-type-options', 'nosniff')
-  if (r.notModified) return reply.code(304).send()
-  reply.type(r.contentType).header('content-length', r.size)
-  return reply.send(r.body)
+  if (ifNoneMatchHits(req.headers['if-none-match'], r.etag)) return reply.code(304).send()
+  const { size, body } = await withRetryAfter(reply, () => r.open())
+  reply.type(r.contentType)
+  if (!envelope) return reply.header('content-length', size).send(body)
+  // {"data": …} around the JSON the render service made, without parsing it again.
+  reply.header('content-length', DATA_OPEN.length + size + DATA_CLOSE.length)
+  if (Buffer.isBuffer(body)) return reply.send(Buffer.concat([DATA_OPEN, body, DATA_CLOSE]))
+  return reply.send(Readable.from((async function* () {
+    yield DATA_OPEN
+    for await (const chunk of body) yield chunk as Buffer
+    yield DATA_CLOSE
+  })()))
 }
 
-/** `pageIndex` defaults to the route's `:pageIndex` (the cover passes 0). */
-export async function sendPageImage(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  deps: PageRouteDeps,
-  documentId: string,
-  pageIndex = (req.params as { pageIndex: number }).pageIndex,
-  layer = '',
-): Promise<FastifyReply> {
-  const q = req.query as PageImageQuery
-  if ((q.width === undefined) === (q.height === undefined)) {
+export async function sendPageImage(req: FastifyRequest, reply: FastifyReply, deps: PageRouteDeps, input: PageImageInput): Promise<FastifyReply> {
+  if ((input.width === undefined) === (input.height === undefined)) {
     throw new FolioError('bad_request', { field: 'querystring' }, { message: 'Give exactly one of width and height' })
   }
-  const format = chooseFormat(q.format, req.headers.accept)
+  const format = chooseFormat(input.format, req.headers.accept)
   reply.header('vary', 'Accept')
-  const rendered = await withRetryAfter(reply, () => deps.render.pageImage(pathDocumentId(documentId), pageIndex, {
-    width: q.width,
-    height: q.height,
+  const rendition = await withRetryAfter(reply, () => deps.render.pageImage(pathDocumentId(input.documentId), input.pageIndex, {
+    width: input.width,
+    height: input.height,
     format,
-    annotations: q.annotations !== false,
-    layer,
-  }, req.headers['if-none-match']))
-  return send(reply, rendered)
+    annotations: input.annotations !== false,
+    layer: input.layer,
+  }))
+  return send(req, reply, rendition)
 }
 
-export async function sendPageText(req: FastifyRequest, reply: FastifyReply, deps: PageRouteDeps, documentId: string): Promise<FastifyReply> {
-  const { pageIndex } = req.params as { pageIndex: number }
-  const rendered = await withRetryAfter(reply, () => deps.render.pageText(pathDocumentId(documentId), pageIndex, req.headers['if-none-match']))
-  return send(reply, rendered)
+export async function sendPageText(req: FastifyRequest, reply: FastifyReply, deps: PageRouteDeps, input: PageTextInput): Promise<FastifyReply> {
+  const rendition = await withRetryAfter(reply, () => deps.render.pageText(pathDocumentId(input.documentId), input.pageIndex))
+  return send(req, reply, rendition, true)
 }

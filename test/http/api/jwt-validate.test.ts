@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { jwkThumbprint } from '../../../src/auth/key-fit.js'
+import { jwkThumbprint } from '../../../src/auth/jwt-key.js'
 import { assertError, request } from '../../helpers/http.js'
 import { assertNoTokenInLogs, claimsFor, epoch, keyPair, signToken } from '../../helpers/jwt.js'
 import { authHeader, dbKinds, startFolio, type TestFolio } from '../../helpers/start-folio.js'

@@ -1,5 +1,5 @@
 /**
- * Native HTTPS (issue #9), for nodes that run without a reverse proxy: TLS_CERT_FILE and
+ * Native HTTPS, for nodes that run without a reverse proxy: TLS_CERT_FILE and
  * TLS_KEY_FILE are read at start (a bad pair stops the start, naming the variable), then watched;
  * when either changes on disk (a renewal, including a symlink swap as certbot does) or on
  * SIGHUP, the pair is read again, checked, and swapped in with `setSecureContext`: new

@@ -1,12 +1,11 @@
 /**
- * The key ring built from JWT_PUBLIC_KEY + JWT_ALGORITHM (spec §1): one key, valid for the
- * life of the process, or none (JWT access off). Issue #4 replaces it in app.ts with the ring
- * backed by the `jwt` secrets (several valid keys, rotation at runtime); both honour the same
- * KeyRing contract (auth/keys.ts), so verification does not change.
+ * A fixed key ring for tests and benchmarks: one key from a PEM + algorithm, valid forever, or
+ * none. Folio itself verifies with the ring of the `jwt` secrets (secrets/service.ts); both honour
+ * the KeyRing contract (src/auth/keys.ts), so verification is the same.
  */
-import type { Config } from '../config.js'
-import { algorithmProblem, jwkThumbprint, parsePublicKeyPem } from './key-fit.js'
-import type { KeyRing, VerificationKey } from './keys.js'
+import type { Config } from '../../src/config.js'
+import { algorithmProblem, jwkThumbprint, parsePublicKeyPem } from '../../src/auth/jwt-key.js'
+import type { KeyRing, VerificationKey } from '../../src/auth/keys.js'
 
 /**
  * A VerificationKey from a PEM and its algorithm. Its id is `id` when given (a secret's id),

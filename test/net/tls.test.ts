@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls'
 import { after, before, describe, test } from 'node:test'
 import { buildApp } from '../../src/app.js'
 import { ConfigError, loadConfig } from '../../src/config.js'
-import { TlsFileError } from '../../src/http/tls.js'
+import { TlsFileError } from '../../src/net/tls.js'
 import { createStorage, dbKinds, startFolio, storageEnv, TEST_API_TOKEN, type Storage } from '../helpers/start-folio.js'
 
 /** A self-signed P-256 certificate for 127.0.0.1 with the given common name. */

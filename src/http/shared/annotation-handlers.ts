@@ -7,11 +7,11 @@
  */
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { pathAnnotationId } from '../annotations/ids.js'
-import { parseIfMatch, type Actor, type AnnotationService, type WriteItem } from '../annotations/service.js'
-import { FolioError } from '../errors.js'
-import { data } from './reply.js'
-import { sendEventStream } from './sse.js'
+import { pathAnnotationId } from '../../annotations/ids.js'
+import { parseIfMatch, type Actor, type AnnotationService, type WriteItem } from '../../annotations/service.js'
+import { FolioError } from '../../errors.js'
+import { data } from '../reply.js'
+import { sendEventStream } from '../sse.js'
 
 export interface Target {
   documentId: string
