@@ -45,6 +45,12 @@ export function toFolioError(err: unknown, bodyLimit: number): FolioError | unde
     })
   }
   if (code) return new FolioError(code)
+  // SQLSTATE class 22 (data exception: out of range, bad encoding, malformed text for a type)
+  // is always about a value the client sent that no earlier check caught: a 400, not a fault.
+  const sqlState = (err as { code?: unknown })?.code
+  if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    return new FolioError('invalid_value', {}, { cause: err })
+  }
   return undefined
 }
 

@@ -14,6 +14,7 @@ import { dashboardSurface, type DashboardDeps } from './dashboard/index.js'
 import { CLIENT_MOUNT, clientSurface, INTERNAL_MOUNT, type ClientDeps } from './client/index.js'
 import { applyConnectionLimits, listenerOptions } from './connection-limits.js'
 import { createErrorHandler } from './error-handler.js'
+import { applyInputGuard } from './input-guard.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
 import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
@@ -34,6 +35,7 @@ export interface HttpDeps extends ApiDeps, ClientDeps, DashboardDeps, HealthDeps
 
 export async function createHttpServer(config: Config, deps: HttpDeps): Promise<FastifyInstance> {
   const limits = listenerOptions(config)
+  const handleError = createErrorHandler(JSON_BODY_LIMIT)
   const app = Fastify({
     loggerInstance: deps.log,
     // One line per request, written by the onResponse hook below, not fastify's two.
@@ -45,6 +47,8 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
     keepAliveTimeout: limits.keepAliveTimeout,
     clientErrorHandler: limits.clientErrorHandler,
     http: limits.serverOptions,
+    // A URL that does not decode (e.g. a lone surrogate's bytes) gets Folio's error shape too.
+    frameworkErrors: handleError,
     routerOptions: { maxParamLength: 512 },
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     return503OnClosing: true,
@@ -54,12 +58,13 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   app.removeContentTypeParser('text/plain')
 
   app.setValidatorCompiler(validatorCompiler)
-  app.setErrorHandler(createErrorHandler(JSON_BODY_LIMIT))
+  app.setErrorHandler(handleError)
   app.setNotFoundHandler(async () => {
     throw new FolioError('not_found')
   })
   instrumentHttp(app, deps.metrics)
   applyConnectionLimits(app, config)
+  applyInputGuard(app)
   app.addHook('preParsing', async (req) => checkMediaType(req))
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({

@@ -3,6 +3,8 @@
  * token), the document service decides, and replies are wrapped in `{"data": ...}`.
  * Operation ids are Document Engine's where it has the route (shared/reference).
  */
+import { findValueProblem } from '../../db/text.js'
+import { refuseUnstorable } from '../input-guard.js'
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
@@ -198,6 +200,8 @@ export async function documentRoutes(app: FastifyInstance, deps: { config: Confi
           fields[part.fieldname] = String(part.value)
         }
       }
+      // Multipart fields are parsed here, after the boundary's check of JSON bodies.
+      refuseUnstorable(findValueProblem({ ...fields, ...(filename !== undefined ? { filename } : {}) }, 'multipart'))
       if (fields.url !== undefined) {
         if (staged) throw new FolioError('bad_request', {}, { message: 'Send either a "file" part or a "url" field, not both' })
         const overwrite = boolField(fields.overwrite_existing_document)
