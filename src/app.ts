@@ -118,7 +118,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // Secrets and revocations live in memory on every node, kept current by the cluster bus (#4).
     const bus = createClusterBus(db, { log, nodeId, reconcileMs: opts.reconcileMs })
     const jwtPolicy = { algorithm: config.jwt.algorithm, maxLifetimeSeconds: config.jwt.maxLifetimeSeconds, clockToleranceSeconds: config.jwt.clockToleranceSeconds }
-    const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
+    const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, limits: config.secrets, now: opts.now })
     const revocations = createRevocationService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
     const audit = createAuditService({ db })
     closeViews = async () => {
