@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
+import { createDashboardSignouts } from './auth/dashboard-signouts.js'
 import { createAnnotationService, createUploadImport, type AnnotationService } from './annotations/service.js'
 import { createApiTokenVerifier } from './auth/api-token.js'
 import { createSecretCredentials } from './auth/dashboard.js'
@@ -165,6 +166,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // session cookies signed with the current secret_key_base (verified with any valid one).
     const dashboardCredentials = createSecretCredentials(config.dashboard.username, secrets)
     const sessionSigner = secrets.signer('dashboard-session')
+    const dashboardSignouts = createDashboardSignouts(db)
 
     // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
     const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
@@ -215,6 +217,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       documents,
       dashboardCredentials,
       sessionSigner,
+      dashboardSignouts,
       render,
       annotations,
       secrets,
