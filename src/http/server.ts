@@ -14,6 +14,7 @@ import { dashboardSurface, type DashboardDeps } from './dashboard/index.js'
 import { CLIENT_MOUNT, clientSurface, INTERNAL_MOUNT, type ClientDeps } from './client/index.js'
 import { applyConnectionLimits, listenerOptions } from './connection-limits.js'
 import { createErrorHandler } from './error-handler.js'
+import { EventStreams } from './event-streams.js'
 import { applyInputGuard } from './input-guard.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
@@ -65,6 +66,10 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   instrumentHttp(app, deps.metrics)
   applyConnectionLimits(app, config)
   applyInputGuard(app)
+  const eventStreams = new EventStreams(config.eventStreams)
+  app.decorate('eventStreams', eventStreams)
+  app.decorateRequest('streamCredential', undefined)
+  app.addHook('onClose', async () => eventStreams.close())
   app.addHook('preParsing', async (req) => checkMediaType(req))
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({

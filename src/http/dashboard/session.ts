@@ -98,6 +98,7 @@ export function createDashboardAuthHook(deps: DashboardAuthDeps) {
     const session = readSession(deps.signer, cookies[SESSION_COOKIE], t)
     if (session && deps.credentials.stillValid(session.u, session.c) && !(await deps.signouts.isSignedOut(session.i))) {
       req.dashboardSession = session
+      req.streamCredential = sessionCredential(deps, session)
       checkCsrf(req, session)
       return
     }
@@ -135,5 +136,15 @@ export function createDashboardAuthHook(deps: DashboardAuthDeps) {
     const fresh = newSession(basic.username, credentialId, t)
     reply.header('set-cookie', cookie(req, SESSION_COOKIE, deps.signer.sign(JSON.stringify(fresh)), Math.floor((fresh.e - t) / 1000)))
     req.dashboardSession = fresh
+    req.streamCredential = sessionCredential(deps, fresh)
+  }
+}
+
+/** A live stream opened by the dashboard ends with its session (sign-out, expiry, password change). */
+function sessionCredential(deps: DashboardAuthDeps, s: DashboardSession) {
+  const now = deps.now ?? Date.now
+  return {
+    key: () => `dashboard:${s.i}`,
+    stillValid: async () => s.e > now() && deps.credentials.stillValid(s.u, s.c) && !(await deps.signouts.isSignedOut(s.i)),
   }
 }
