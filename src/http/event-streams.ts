@@ -29,6 +29,11 @@ export interface StreamCredential {
   key(): string
   /** Whether the credential would still be accepted now. */
   stillValid(): Promise<boolean>
+  /**
+   * The server API token: its holder may do anything, and a backend legitimately watches many
+   * documents from one address, so only the total cap applies to it.
+   */
+  server?: boolean
 }
 
 interface OpenStream {
@@ -57,20 +62,23 @@ export class EventStreams {
     const key = credential?.key()
     const ip = req.ip
     if (this.streams.size >= this.limits.max) throw tooMany('total', this.limits.max)
-    if (key !== undefined && (this.perKey.get(key) ?? 0) >= this.limits.maxPerToken) throw tooMany('token', this.limits.maxPerToken)
-    if ((this.perIp.get(ip) ?? 0) >= this.limits.maxPerClient) throw tooMany('client', this.limits.maxPerClient)
+    if (!credential?.server) {
+      if (key !== undefined && (this.perKey.get(key) ?? 0) >= this.limits.maxPerToken) throw tooMany('token', this.limits.maxPerToken)
+      if ((this.perIp.get(ip) ?? 0) >= this.limits.maxPerClient) throw tooMany('client', this.limits.maxPerClient)
+    }
     const s: OpenStream = { credential, ip, end }
     this.streams.add(s)
-    if (key !== undefined) bump(this.perKey, key, 1)
-    bump(this.perIp, ip, 1)
+    const counted = !credential?.server
+    if (counted && key !== undefined) bump(this.perKey, key, 1)
+    if (counted) bump(this.perIp, ip, 1)
     this.startTimer()
     let released = false
     return () => {
       if (released) return
       released = true
       this.streams.delete(s)
-      if (key !== undefined) bump(this.perKey, key, -1)
-      bump(this.perIp, ip, -1)
+      if (counted && key !== undefined) bump(this.perKey, key, -1)
+      if (counted) bump(this.perIp, ip, -1)
       if (this.streams.size === 0) this.stopTimer()
     }
   }

@@ -59,6 +59,7 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
     req.streamCredential = {
       key: () => `api:${credential.secretId}`,
       stillValid: async () => deps.apiTokens.identify(token!) !== undefined,
+      server: true,
     }
   })
   await apiRoutes(app, deps)
