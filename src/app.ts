@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
+import { createDashboardSignouts } from './auth/dashboard-signouts.js'
 import { createAnnotationService, createUploadImport, type AnnotationService } from './annotations/service.js'
 import { createApiTokenVerifier } from './auth/api-token.js'
 import { createSecretCredentials } from './auth/dashboard.js'
@@ -123,7 +124,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // Secrets and revocations live in memory on every node, kept current by the cluster bus.
     const bus = createClusterBus(db, { log, nodeId, reconcileMs: opts.reconcileMs })
     const jwtPolicy = { algorithm: config.jwt.algorithm, maxLifetimeSeconds: config.jwt.maxLifetimeSeconds, clockToleranceSeconds: config.jwt.clockToleranceSeconds }
-    const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
+    const secrets = createSecretsService({ db, bus, log, jwt: jwtPolicy, limits: config.secrets, now: opts.now })
     const revocations = createRevocationService({ db, bus, log, jwt: jwtPolicy, now: opts.now })
     const audit = createAuditService({ db })
     closeViews = async () => {
@@ -174,6 +175,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // session cookies signed with the current secret_key_base (verified with any valid one).
     const dashboardCredentials = createSecretCredentials(config.dashboard.username, secrets)
     const sessionSigner = secrets.signer('dashboard-session')
+    const dashboardSignouts = createDashboardSignouts(db)
 
     // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
     const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
@@ -225,6 +227,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       documents,
       dashboardCredentials,
       sessionSigner,
+      dashboardSignouts,
       render,
       annotations,
       secrets,

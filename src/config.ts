@@ -36,6 +36,15 @@ export const DEFAULTS = {
   DASHBOARD_RATE_LIMITING_MAX_REQUESTS: 5, // failed logins per window and client IP
   DASHBOARD_RATE_LIMITING_WINDOW_MS: 60_000, // ms
   SERVER_REQUEST_TIMEOUT: 60_000, // ms
+  SERVER_HEADERS_TIMEOUT: 10_000, // ms to receive a request's headers (slowloris)
+  SERVER_KEEP_ALIVE_TIMEOUT: 5_000, // ms an idle keep-alive socket is kept between requests
+  SERVER_MAX_CONNECTIONS: 2048, // open sockets; more are closed on accept
+  EVENT_STREAMS_MAX: 1000, // open event streams on this node
+  EVENT_STREAMS_MAX_PER_TOKEN: 4, // open event streams per JWT
+  EVENT_STREAMS_MAX_PER_CLIENT: 32, // open event streams per client address
+  DASHBOARD_LOGIN_CONCURRENCY: 2, // password verifications (scrypt) in flight on this node
+  SECRETS_MAX_LIFETIME: 31_536_000, // seconds a non-current secret may stay valid (1 year)
+  SECRETS_MAX_VALID_PER_TYPE: 100, // valid secrets of one type
   LOG_LEVEL: 'info',
   MAX_UPLOAD_SIZE_BYTES: 104_857_600, // bytes (100 MiB)
   // Page rendering. RENDER_WORKERS has no fixed default: unset → the number of cores.
@@ -140,6 +149,12 @@ export interface Config {
   /** Native HTTPS: both files or neither; reloaded when they change. */
   tls?: { certFile: string; keyFile: string }
   requestTimeoutMs: number
+  /** Socket limits of the listener (slowloris, idle sockets, connection floods). */
+  server: { headersTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number }
+  /** Caps on live event streams (each holds a socket and a subscription). */
+  eventStreams: { max: number; maxPerToken: number; maxPerClient: number }
+  dashboardLoginConcurrency: number
+  secrets: { maxLifetimeSeconds: number; maxValidPerType: number }
   logLevel: LogLevel
   /** undefined → any origin */
   allowedOrigins?: string[]
@@ -470,6 +485,21 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       ? { certFile: isAbsolute(certFile) ? certFile : resolve(cwd, certFile), keyFile: isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile) }
       : undefined,
     requestTimeoutMs: r.int('SERVER_REQUEST_TIMEOUT', DEFAULTS.SERVER_REQUEST_TIMEOUT, 1000, 3_600_000),
+    server: {
+      headersTimeoutMs: r.int('SERVER_HEADERS_TIMEOUT', DEFAULTS.SERVER_HEADERS_TIMEOUT, 1000, 600_000),
+      keepAliveTimeoutMs: r.int('SERVER_KEEP_ALIVE_TIMEOUT', DEFAULTS.SERVER_KEEP_ALIVE_TIMEOUT, 100, 600_000),
+      maxConnections: r.int('SERVER_MAX_CONNECTIONS', DEFAULTS.SERVER_MAX_CONNECTIONS, 1, 1_000_000),
+    },
+    eventStreams: {
+      max: r.int('EVENT_STREAMS_MAX', DEFAULTS.EVENT_STREAMS_MAX, 1, 1_000_000),
+      maxPerToken: r.int('EVENT_STREAMS_MAX_PER_TOKEN', DEFAULTS.EVENT_STREAMS_MAX_PER_TOKEN, 1, 1_000_000),
+      maxPerClient: r.int('EVENT_STREAMS_MAX_PER_CLIENT', DEFAULTS.EVENT_STREAMS_MAX_PER_CLIENT, 1, 1_000_000),
+    },
+    dashboardLoginConcurrency: r.int('DASHBOARD_LOGIN_CONCURRENCY', DEFAULTS.DASHBOARD_LOGIN_CONCURRENCY, 1, 64),
+    secrets: {
+      maxLifetimeSeconds: r.int('SECRETS_MAX_LIFETIME', DEFAULTS.SECRETS_MAX_LIFETIME, 60, 315_360_000),
+      maxValidPerType: r.int('SECRETS_MAX_VALID_PER_TYPE', DEFAULTS.SECRETS_MAX_VALID_PER_TYPE, 2, 100_000),
+    },
     logLevel: r.oneOf('LOG_LEVEL', DEFAULTS.LOG_LEVEL, LOG_LEVELS),
     allowedOrigins,
     maxUploadBytes: r.int('MAX_UPLOAD_SIZE_BYTES', DEFAULTS.MAX_UPLOAD_SIZE_BYTES, 1, Number.MAX_SAFE_INTEGER),

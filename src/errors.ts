@@ -12,6 +12,10 @@ export const ERRORS = {
   missing_filter: { status: 400, message: 'Bulk delete needs at least one filter' },
   empty_body: { status: 400, message: 'The request body is empty' },
   image_too_large: { status: 400, message: 'The requested image has more pixels than RENDER_MAX_PIXELS allows' },
+  invalid_string: { status: 400, message: 'A string holds U+0000 or an unpaired surrogate' },
+  json_too_deep: { status: 400, message: 'The JSON body nests deeper than 64 levels' },
+  duplicate_header: { status: 400, message: 'A header that must appear once appears more than once' },
+  invalid_value: { status: 400, message: 'A value is out of range or of the wrong form for the database' },
   // 401 / 403: credentials
   unauthorized: { status: 401, message: 'Missing or invalid API token' },
   invalid_token: { status: 401, message: 'The token was refused' },
@@ -65,6 +69,7 @@ export const ERRORS = {
   },
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
+  too_many_streams: { status: 429, message: 'Too many open event streams; close one first' },
   render_queue_full: { status: 429, message: 'Too many pages are waiting to be rendered; retry shortly' },
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
@@ -74,6 +79,7 @@ export const ERRORS = {
   secret_not_found: { status: 404, message: 'No such valid secret of this type' },
   revocation_not_found: { status: 404, message: 'No such active revocation' },
   invalid_expires_at: { status: 400, message: 'The expiry is missing, malformed or in the past' },
+  too_many_secrets: { status: 409, message: 'This type has SECRETS_MAX_VALID_PER_TYPE valid secrets; expire one first' },
   cannot_expire_current: { status: 400, message: 'The current secret never expires; rotate it instead' },
   invalid_revocation: { status: 400, message: 'The revocation request is not valid' },
   secret_too_short: { status: 422, message: 'The secret is too short' },

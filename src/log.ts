@@ -24,11 +24,29 @@ export const REDACT_PATHS = [
   '*.secretKeyBase',
 ]
 
-const SECRET_QUERY_RE = /([?&](?:jwt|token|access_token|api_token)=)[^&#]*/gi
+const SECRET_QUERY_KEYS = new Set(['jwt', 'token', 'access_token', 'api_token'])
 
-/** A URL safe to log: the values of credential-carrying query parameters are replaced. */
+/**
+ * A URL safe to log: the values of credential-carrying query parameters are replaced. Keys are
+ * compared decoded, as the query parser reads them: `%6Awt=` is `jwt=` to the route.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_RE, '$1[redacted]')
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const pairs = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=')
+    const key = eq < 0 ? pair : pair.slice(0, eq)
+    return SECRET_QUERY_KEYS.has(decodeKey(key)) ? `${key}=[redacted]` : pair
+  })
+  return `${url.slice(0, q)}?${pairs.join('&')}`
+}
+
+function decodeKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' ')).toLowerCase()
+  } catch {
+    return key.toLowerCase() // not valid percent-encoding: the parser keeps it literally
+  }
 }
 
 /** An error as a log field: what and where it was, without a stack (spec §0) or a secret. */

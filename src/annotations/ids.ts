@@ -4,6 +4,7 @@
  * and match ANNOTATION_ID_RE.
  */
 import { randomBytes } from 'node:crypto'
+import { isStorableText } from '../db/text.js'
 import { FolioError } from '../errors.js'
 import { ANNOTATION_ID_RE } from './instant-json.js'
 
@@ -38,9 +39,9 @@ export function pathAnnotationId(raw: string): string {
   return raw
 }
 
-/** Layer names (spec §3): at most 256 characters, no `*`; '' is the default layer. */
+/** Layer names (spec §3): at most 256 characters, no `*`, text PostgreSQL can store; '' is the default layer. */
 export function parseLayerName(raw: string): string {
-  if (raw.length > 256 || raw.includes('*')) {
+  if (raw.length > 256 || raw.includes('*') || !isStorableText(raw)) {
     throw new FolioError('invalid_layer_name', {}, { message: 'A layer name has at most 256 characters and no "*"' })
   }
   return raw

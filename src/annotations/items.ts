@@ -3,6 +3,7 @@
  * bad item is refused whole with the item's path ("nothing written, for the whole
  * batch").
  */
+import { isStorableText } from '../db/text.js'
 import { FolioError } from '../errors.js'
 import { newAnnotationId } from './ids.js'
 import { ANNOTATION_ID_RE, InvalidAnnotation, validateContent, type Content } from './instant-json.js'
@@ -52,6 +53,7 @@ function optionalString(v: unknown, path: string, max: number): string | null | 
   if (v === null) return null
   if (typeof v !== 'string') throw invalid(path, 'wrong_type', `${path} must be a string or null`)
   if (v.length > max) throw invalid(path, 'too_long', `${path} is longer than ${max} characters`)
+  if (!isStorableText(v)) throw invalid(path, 'invalid_string', `${path} holds U+0000 or an unpaired surrogate`)
   return v
 }
 

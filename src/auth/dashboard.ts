@@ -49,6 +49,8 @@ export function parseBasicAuth(header: string | undefined): { username: string; 
 
 /** What the signed session cookie holds. Readable by its holder (base64), so nothing secret. */
 export interface DashboardSession {
+  /** random session id: signing out records it, and every node refuses it from then on */
+  i: string
   /** username */
   u: string
   /** credential id that logged in (see DashboardCredentials.stillValid) */
@@ -63,7 +65,7 @@ export interface DashboardSession {
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000
 
 export function newSession(username: string, credentialId: string, now: number): DashboardSession {
-  return { u: username, c: credentialId, x: randomBytes(24).toString('base64url'), e: now + SESSION_TTL_MS }
+  return { i: randomBytes(16).toString('base64url'), u: username, c: credentialId, x: randomBytes(24).toString('base64url'), e: now + SESSION_TTL_MS }
 }
 
 export function readSession(signer: SessionSigner, cookie: string | undefined, now: number): DashboardSession | undefined {
@@ -77,13 +79,36 @@ export function readSession(signer: SessionSigner, cookie: string | undefined, n
     return undefined
   }
   const o = s as Partial<DashboardSession>
-  if (typeof o.u !== 'string' || typeof o.c !== 'string' || typeof o.x !== 'string' || typeof o.e !== 'number') return undefined
+  if (typeof o.i !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(o.i) || typeof o.u !== 'string' || typeof o.c !== 'string' || typeof o.x !== 'string' || typeof o.e !== 'number') return undefined
   if (o.e <= now) return undefined
   return o as DashboardSession
 }
 
 export function csrfMatches(session: DashboardSession, presented: string | undefined): boolean {
   return presented !== undefined && presented.length < 256 && sameSecret(presented, session.x)
+}
+
+/**
+ * Password checks in flight (scrypt is slow on purpose and runs on libuv's small thread pool,
+ * which file I/O and DNS share): at most one per client address and `max` in all. A login that
+ * finds no room is refused (429) rather than queued, so a flood of logins cannot keep the pool
+ * busy or a guesser run checks in parallel past the failure count.
+ */
+export class LoginGate {
+  private readonly inFlight = new Set<string>()
+
+  constructor(private readonly max: number) {}
+
+  /** Whether `ip` may start a check now; if true, `leave(ip)` must follow. */
+  enter(ip: string): boolean {
+    if (this.inFlight.has(ip) || this.inFlight.size >= this.max) return false
+    this.inFlight.add(ip)
+    return true
+  }
+
+  leave(ip: string): void {
+    this.inFlight.delete(ip)
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
  * claim, then audience and issuer, then time. Each refusal names the check and, where one claim
  * is at fault, the claim; never its value.
  */
+import { isStorableText } from '../db/text.js'
 import { DOCUMENT_ID_RE } from '../documents/ids.js'
 import { isPermission, type Grant, type Permission } from './grant.js'
 
@@ -57,7 +58,8 @@ export interface CheckedClaims {
 const MAX_NAME = 256
 
 const isNumericDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
-const isShortString = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_NAME
+// Storable too: a claim becomes a layer name, a user id or a revocation key in PostgreSQL.
+const isShortString = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_NAME && isStorableText(v)
 
 export function checkClaims(p: Record<string, unknown>, policy: JwtPolicy, nowSec: number): CheckedClaims | Refusal {
   const has = (name: string) => Object.hasOwn(p, name) && p[name] !== undefined && p[name] !== null

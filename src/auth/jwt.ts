@@ -17,7 +17,7 @@ import { sha256Hex } from '../tools/digest.js'
 import type { Grant } from './grant.js'
 import { checkClaims, isRefusal, type JwtPolicy, type Refusal, type RefusalReason } from './jwt-claims.js'
 import { VerificationCache } from './jwt-cache.js'
-import { isJwtAlgorithm, jwkThumbprint, type JwtAlgorithm } from './jwt-key.js'
+import { isJwtAlgorithm, type JwtAlgorithm } from './jwt-key.js'
 import { noRevocations, type KeyRing, type RevocationCheck, type TokenFacts, type VerificationKey } from './keys.js'
 
 export type { JwtPolicy, RefusalReason } from './jwt-claims.js'
@@ -196,12 +196,15 @@ export async function verifyJws(
   //    token has exactly one spelling (its hash keys the cache and revocation by token).
   if (p === '' || s === '' || !isCanonicalB64url(p) || !isCanonicalB64url(s)) return { reason: 'malformed' }
 
-  // 7. `kid` only chooses among our own valid keys: never a path, never fetched. An unknown
-  //    kid is not an error (a backend may use its own names): then every key is tried.
+  // 7. `kid` only chooses among our own valid keys (by id or RFC 7638 thumbprint, which is the
+  //    key's fingerprint): never a path, never fetched. A token that names a key is checked
+  //    against that key only, and one that names none of ours is refused without a signature
+  //    check: otherwise one forged token costs a verification per valid key (CPU exhaustion).
+  //    Only a token without `kid` is tried against every key of its algorithm.
   if (header.kid !== undefined) {
     if (typeof header.kid !== 'string') return { reason: 'malformed' }
-    const named = candidates.filter((k) => k.id === header.kid || jwkThumbprint(k.key) === header.kid)
-    if (named.length > 0) candidates = named
+    candidates = candidates.filter((k) => k.id === header.kid || k.fingerprint === header.kid)
+    if (candidates.length === 0) return { reason: 'bad_signature' }
   }
 
   // 8. Signature, by jose, with exactly the key's algorithm.

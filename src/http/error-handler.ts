@@ -6,7 +6,6 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ERRORS, FolioError, type ErrorCode } from '../errors.js'
-import { errorFields } from '../log.js'
 
 // fastify and @fastify/multipart codes for mistakes that are the client's.
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
@@ -46,6 +45,12 @@ export function toFolioError(err: unknown, bodyLimit: number): FolioError | unde
     })
   }
   if (code) return new FolioError(code)
+  // SQLSTATE class 22 (data exception: out of range, bad encoding, malformed text for a type)
+  // is always about a value the client sent that no earlier check caught: a 400, not a fault.
+  const sqlState = (err as { code?: unknown })?.code
+  if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    return new FolioError('invalid_value', {}, { cause: err })
+  }
   return undefined
 }
 
@@ -68,7 +73,8 @@ export function createErrorHandler(bodyLimit: number) {
     if (req.raw.socket?.destroyed || (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
       req.log.info({ err }, 'client went away')
     } else {
-      req.log.error({ err: errorFields(err) }, 'unhandled error')
+      // The logger's `err` serializer is errorFields: pass the error itself, not its fields.
+      req.log.error({ err }, 'unhandled error')
     }
     const body: ErrorBody = { error: { code: 'internal_error', message: ERRORS.internal_error.message, request_id: req.id } }
     return reply.code(500).type('application/json; charset=utf-8').send(body)

@@ -12,7 +12,10 @@ import { redactUrl, type Logger } from '../log.js'
 import { apiSurface, type ApiDeps } from './api/index.js'
 import { dashboardSurface, type DashboardDeps } from './dashboard/index.js'
 import { CLIENT_MOUNT, clientSurface, INTERNAL_MOUNT, type ClientDeps } from './client/index.js'
+import { applyConnectionLimits, listenerOptions } from './connection-limits.js'
 import { createErrorHandler } from './error-handler.js'
+import { EventStreams } from './event-streams.js'
+import { applyInputGuard } from './input-guard.js'
 import { healthRoutes, type HealthDeps } from './health.js'
 import { checkMediaType } from './media.js'
 import { instrumentHttp, metricsRoutes, type MetricsDeps } from './metrics.js'
@@ -35,6 +38,8 @@ export interface HttpDeps extends ApiDeps, ClientDeps, DashboardDeps, HealthDeps
 }
 
 export async function createHttpServer(config: Config, deps: HttpDeps): Promise<FastifyInstance> {
+  const limits = listenerOptions(config)
+  const handleError = createErrorHandler(JSON_BODY_LIMIT)
   const app = Fastify({
     loggerInstance: deps.log,
     // One line per request, written by the onResponse hook below, not fastify's two.
@@ -42,11 +47,16 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
     genReqId: () => randomUUID(),
     requestIdHeader: false, // a client-chosen id could forge log correlation
     bodyLimit: JSON_BODY_LIMIT,
-    requestTimeout: config.requestTimeoutMs,
+    requestTimeout: limits.requestTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
+    clientErrorHandler: limits.clientErrorHandler,
+    http: limits.serverOptions,
+    // A URL that does not decode (e.g. a lone surrogate's bytes) gets Folio's error shape too.
+    frameworkErrors: handleError,
     routerOptions: { maxParamLength: 512 },
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     return503OnClosing: true,
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, ...limits.serverOptions } } : {}),
   }) as unknown as FastifyInstance // pino's Logger type is wider than FastifyBaseLogger
   // text/plain is not a body type of this API: answer 415 instead of parsing it as a string.
   app.removeContentTypeParser('text/plain')
@@ -54,11 +64,17 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
   // First hook of all, so every later hook and handler runs inside the request's span.
   deps.tracing?.instrumentHttp(app)
   app.setValidatorCompiler(validatorCompiler)
-  app.setErrorHandler(createErrorHandler(JSON_BODY_LIMIT))
+  app.setErrorHandler(handleError)
   app.setNotFoundHandler(async () => {
     throw new FolioError('not_found')
   })
   instrumentHttp(app, deps.metrics)
+  applyConnectionLimits(app, config)
+  applyInputGuard(app)
+  const eventStreams = new EventStreams(config.eventStreams)
+  app.decorate('eventStreams', eventStreams)
+  app.decorateRequest('streamCredential', undefined)
+  app.addHook('onClose', async () => eventStreams.close())
   app.addHook('preParsing', async (req) => checkMediaType(req))
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({

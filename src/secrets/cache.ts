@@ -63,22 +63,30 @@ export class SecretsView {
   /** Changes exactly when the set of jwt keys (ids, expiries, algorithms) changes. */
   readonly jwtSignature: string
 
-  constructor(rows: readonly SecretRow[]) {
+  /** The parsed jwt keys by secret id, reused by the next view: a change re-parses only new keys. */
+  readonly jwtKeysById: ReadonlyMap<string, VerificationKey>
+
+  constructor(rows: readonly SecretRow[], previous?: SecretsView) {
     // Current first, then newest first: verification tries the likeliest key first.
     const sorted = [...rows].sort((a, b) => Number(b.is_current) - Number(a.is_current) || Number(b.id) - Number(a.id))
     const of = (t: SecretType) => sorted.filter((r) => r.type === t)
     const until = (r: SecretRow) => (r.is_current || r.expires_at === null ? Infinity : r.expires_at.getTime())
 
     const jwtRows = of('jwt')
-    this.jwt = new ExpiringList(jwtRows.map((r) => ({
-      until: until(r),
-      value: Object.freeze({
-        id: String(r.id),
+    const keys = new Map<string, VerificationKey>()
+    for (const r of jwtRows) {
+      const id = String(r.id)
+      const old = previous?.jwtKeysById.get(id)
+      // A secret's material, algorithm and fingerprint never change after insert; only its expiry does.
+      keys.set(id, old?.fingerprint === r.fingerprint ? old : Object.freeze({
+        id,
         algorithm: r.algorithm as JwtAlgorithm,
         key: createPublicKey({ key: r.material, format: 'pem' }),
         fingerprint: r.fingerprint,
-      }),
-    })))
+      }))
+    }
+    this.jwtKeysById = keys
+    this.jwt = new ExpiringList(jwtRows.map((r) => ({ until: until(r), value: keys.get(String(r.id))! })))
     this.jwtSignature = jwtRows.map((r) => `${r.id}:${r.algorithm}:${until(r)}`).join(',')
 
     const apiRows = of('api_auth_token')

@@ -19,7 +19,7 @@ import { FolioError } from '../errors.js'
 import { sha256Hex } from '../tools/digest.js'
 import { prepareSecret } from './material.js'
 import { verifyPassword } from './password.js'
-import { findCurrent, replaceCurrent, type NewSecret, type SecretRow, type SecretType } from './store.js'
+import { findCurrent, findRecentlyExpired, replaceCurrent, type NewSecret, type SecretRow, type SecretType } from './store.js'
 
 export interface SeedEnv {
   jwtPublicKey?: string
@@ -57,6 +57,9 @@ async function prepareFromEnv(type: SecretType, value: string, algorithm: JwtAlg
   }
 }
 
+/** Expired secrets compared with an env value (each dashboard password costs one scrypt). */
+const REVIVAL_CHECK_ROWS = 5
+
 async function isCurrentValue(type: SecretType, current: SecretRow, value: string, prepared: () => Promise<NewSecret>): Promise<boolean> {
   switch (type) {
     case 'api_auth_token':
@@ -81,7 +84,7 @@ export async function seedSecrets(
   env: SeedEnv,
   replace: boolean,
   now: Date,
-): Promise<{ changes: AuditInput[]; generatedApiToken?: string }> {
+): Promise<{ changes: AuditInput[]; generatedApiToken?: string; revived: Array<{ type: SecretType; variable: string; expiredId: number }> }> {
   const values: Record<SecretType, string | undefined> = {
     jwt: env.jwtPublicKey,
     secret_key_base: env.secretKeyBase,
@@ -89,6 +92,9 @@ export async function seedSecrets(
     api_auth_token: env.apiAuthToken,
   }
   const changes: AuditInput[] = []
+  // Env values that were stored before and expired through the API (e.g. cut after a leak):
+  // the start makes them valid again, which the operator must hear about.
+  const revived: Array<{ type: SecretType; variable: string; expiredId: number }> = []
   let generatedApiToken: string | undefined
   for (const type of Object.keys(values) as SecretType[]) {
     const current = await findCurrent(tx, type)
@@ -105,6 +111,14 @@ export async function seedSecrets(
     let prepared: NewSecret | undefined
     const prepare = async () => (prepared ??= await prepareFromEnv(type, value!, env.jwtAlgorithm))
     if (current && (await isCurrentValue(type, current, value, prepare))) continue
+    if (action === 'secret.seed') {
+      for (const old of await findRecentlyExpired(tx, type, now, REVIVAL_CHECK_ROWS)) {
+        if (await isCurrentValue(type, old, value, prepare)) {
+          revived.push({ type, variable: VARIABLE[type], expiredId: Number(old.id) })
+          break
+        }
+      }
+    }
     const row = await prepare()
     const { current: created, previous } = await replaceCurrent(tx, row, now, now)
     changes.push({
@@ -117,5 +131,5 @@ export async function seedSecrets(
     })
   }
   await recordAudit(tx, now, changes)
-  return { changes, generatedApiToken }
+  return { changes, generatedApiToken, revived }
 }

@@ -23,7 +23,7 @@ import { prepareSecret } from './material.js'
 import { verifyPassword } from './password.js'
 import { seedSecrets, type SeedEnv } from './seed.js'
 import { createSigner, type Signer } from './signer.js'
-import { findAllValid, findById, findValid, insertSecret, replaceCurrent, setExpiry, SECRET_TYPES, type SecretRow, type SecretType } from './store.js'
+import { countValid, findAllValid, findById, findValid, insertSecret, replaceCurrent, setExpiry, SECRET_TYPES, type SecretRow, type SecretType } from './store.js'
 
 export { fingerprintOf } from './material.js'
 export { SECRET_TYPES, type SecretType } from './store.js'
@@ -84,6 +84,8 @@ export interface SecretsDeps {
   bus: ClusterBus
   log: Logger
   jwt: { algorithm: JwtAlgorithm; maxLifetimeSeconds: number }
+  /** SECRETS_MAX_LIFETIME (s) and SECRETS_MAX_VALID_PER_TYPE; defaults as in config.ts. */
+  limits?: { maxLifetimeSeconds: number; maxValidPerType: number }
   now?: () => Date
 }
 
@@ -94,19 +96,38 @@ export function parseSecretType(type: string): SecretType {
   return type as SecretType
 }
 
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/
 
-/** Parses an expiry. `future`: a past time is refused (add); otherwise it is clamped to now. */
-function parseExpiry(raw: string | undefined, field: string, now: Date, opts: { future: boolean }): Date {
+/** Every field in range for its calendar: Date.parse would move 2030-02-30 to 2030-03-02. */
+function isRealTime(m: RegExpExecArray): boolean {
+  const [y, mo, d, h, mi, sec = '0'] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x))) as number[]
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate()
+  const offsetOk = m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59)
+  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysInMonth && h! <= 23 && mi! <= 59 && Number(sec) <= 59 && offsetOk
+}
+
+/**
+ * Parses an expiry. `future`: a past time is refused (add); otherwise it is clamped to now.
+ * Later than `maxLifetimeMs` from now is refused: a non-current secret valid for decades would
+ * be a second current secret in all but name.
+ */
+function parseExpiry(raw: string | undefined, field: string, now: Date, opts: { future: boolean; maxLifetimeMs: number }): Date {
   if (raw === undefined) throw new FolioError('invalid_expires_at', { reason: 'missing', field }, { message: `${field} is required` })
   if (raw === 'now' && !opts.future) return now
-  const ms = ISO_RE.test(raw) ? Date.parse(raw) : NaN
+  const m = ISO_RE.exec(raw)
+  const ms = m && isRealTime(m) ? Date.parse(raw) : NaN
   if (Number.isNaN(ms)) {
     throw new FolioError('invalid_expires_at', { reason: 'format', field }, { message: `${field} must be an ISO 8601 time with a time zone, e.g. 2030-01-01T12:00:00Z${opts.future ? '' : ', or "now"'}` })
   }
   if (ms <= now.getTime()) {
     if (opts.future) throw new FolioError('invalid_expires_at', { reason: 'past', field }, { message: `${field} must be in the future` })
     return now
+  }
+  if (ms > now.getTime() + opts.maxLifetimeMs) {
+    const latest = new Date(now.getTime() + opts.maxLifetimeMs).toISOString()
+    throw new FolioError('invalid_expires_at', { reason: 'too_far', field, latest }, {
+      message: `${field} lies further ahead than SECRETS_MAX_LIFETIME allows (latest ${latest}); rotate to make a secret current instead`,
+    })
   }
   return new Date(ms)
 }
@@ -123,6 +144,18 @@ function summary(r: SecretRow): SecretSummary {
 export function createSecretsService(deps: SecretsDeps): SecretsService {
   const now = deps.now ?? (() => new Date())
   const { db, bus, log } = deps
+  const maxLifetimeMs = (deps.limits?.maxLifetimeSeconds ?? 31_536_000) * 1000
+  const maxValid = deps.limits?.maxValidPerType ?? 100
+
+  /** Refuses a new valid secret of `type` when the type has `maxValid` of them (under the lock). */
+  async function checkRoom(tx: Queryable, type: SecretType, replacing: boolean): Promise<void> {
+    // A rotation whose previous secret expires now frees the room it takes.
+    if ((await countValid(tx, type, now())) - (replacing ? 1 : 0) >= maxValid) {
+      throw new FolioError('too_many_secrets', { limit: maxValid }, {
+        message: `${type} has ${maxValid} valid secrets (SECRETS_MAX_VALID_PER_TYPE); expire some first`,
+      })
+    }
+  }
   let view = new SecretsView([])
   const listeners = new Set<() => void>()
   let expiryTimer: NodeJS.Timeout | undefined
@@ -152,7 +185,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
 
   bus.register<never>(SECRETS_TOPIC, {
     async load(q: Queryable) {
-      const next = new SecretsView(await findAllValid(q, now()))
+      const next = new SecretsView(await findAllValid(q, now()), view)
       const changed = next.jwtSignature !== view.jwtSignature
       view = next
       scheduleExpiry()
@@ -182,9 +215,13 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       // Not through change(), which always announces: a start that changes nothing must not make every node reload.
       await bus.change(SECRETS_TOPIC, async (tx) => {
         await tx.query('select pg_advisory_xact_lock($1)', [SECRETS_LOCK])
-        const { changes, generatedApiToken } = await seedSecrets(tx, env, replace, now())
+        const { changes, generatedApiToken, revived } = await seedSecrets(tx, env, replace, now())
         generated = generatedApiToken
         for (const c of changes) log.info({ action: c.action, type: c.secretType, id: c.targetId, fingerprint: c.fingerprint }, 'secret seeded')
+        for (const r of revived) {
+          log.warn({ type: r.type, variable: r.variable, expiredId: r.expiredId },
+            `${r.variable} holds a secret that had been expired (secret ${r.expiredId}, e.g. cut through the API); REPLACE_SECRETS_FROM_ENV made it valid again. If it was cut because it leaked, change ${r.variable}`)
+        }
         return { result: undefined, ops: changes.length > 0 ? [SECRETS_TOPIC] : [] }
       })
       return { generatedApiToken: generated }
@@ -197,9 +234,10 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
 
     async add(type, input, actor) {
       const t = parseSecretType(type)
-      const expiresAt = parseExpiry(input.expiresAt, 'expiresAt', now(), { future: true })
+      const expiresAt = parseExpiry(input.expiresAt, 'expiresAt', now(), { future: true, maxLifetimeMs })
       const row = await prepareSecret(t, input.secret, { algorithm: input.algorithm, rsaDefault: deps.jwt.algorithm })
       return change(async (tx) => {
+        await checkRoom(tx, t, false)
         const created = await insertSecret(tx, row, expiresAt, now())
         await recordAudit(tx, now(), [{
           action: 'secret.add', secretType: t, targetId: Number(created.id), fingerprint: created.fingerprint, actor,
@@ -215,9 +253,10 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
       // Default: the previous current stays valid as long as a token signed before the rotation can live.
       const previousExpiresAt = input.previousExpiresAt === undefined
         ? new Date(at.getTime() + deps.jwt.maxLifetimeSeconds * 1000)
-        : parseExpiry(input.previousExpiresAt, 'previousExpiresAt', at, { future: false })
+        : parseExpiry(input.previousExpiresAt, 'previousExpiresAt', at, { future: false, maxLifetimeMs })
       const row = await prepareSecret(t, input.secret, { algorithm: input.algorithm, rsaDefault: deps.jwt.algorithm })
       return change(async (tx) => {
+        await checkRoom(tx, t, previousExpiresAt.getTime() <= at.getTime())
         const { current, previous } = await replaceCurrent(tx, row, previousExpiresAt, now())
         await recordAudit(tx, now(), [{
           action: 'secret.rotate', secretType: t, targetId: Number(current.id), fingerprint: current.fingerprint, actor,
@@ -233,7 +272,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
     async setExpiry(type, id, expiresAtRaw, actor) {
       const t = parseSecretType(type)
       if (!/^\d{1,15}$/.test(id)) throw new FolioError('secret_not_found')
-      const expiresAt = parseExpiry(expiresAtRaw, 'expiresAt', now(), { future: false })
+      const expiresAt = parseExpiry(expiresAtRaw, 'expiresAt', now(), { future: false, maxLifetimeMs })
       return change(async (tx) => {
         const row = await findById(tx, t, Number(id))
         if (row?.is_current) throw new FolioError('cannot_expire_current')

@@ -29,6 +29,23 @@ export async function findAllValid(db: Queryable, now: Date): Promise<SecretRow[
   return db.query<R>('select * from secrets where is_current or expires_at > $1 order by id', [now.toISOString()])
 }
 
+/** The most recently expired secrets of `type` (newest first), for the env-revival warning. */
+export async function findRecentlyExpired(db: Queryable, type: SecretType, now: Date, limit: number): Promise<SecretRow[]> {
+  return db.query<R>(
+    'select * from secrets where type = $1 and not is_current and expires_at <= $2 order by expires_at desc, id desc limit $3',
+    [type, now.toISOString(), limit],
+  )
+}
+
+/** How many secrets of `type` are valid at `now` (the SECRETS_MAX_VALID_PER_TYPE check). */
+export async function countValid(db: Queryable, type: SecretType, now: Date): Promise<number> {
+  const rows = await db.query<{ n: number | string }>(
+    'select count(*) as n from secrets where type = $1 and (is_current or expires_at > $2)',
+    [type, now.toISOString()],
+  )
+  return Number(rows[0]?.n ?? 0)
+}
+
 export async function findValid(db: Queryable, type: SecretType, now: Date): Promise<SecretRow[]> {
   return db.query<R>(
     'select * from secrets where type = $1 and (is_current or expires_at > $2) order by id',

@@ -3,15 +3,20 @@
 // of URLs). Any event means "annotations changed": the layer fetches the list again, which is
 // simple and always right. On a dropped stream: reconnect with backoff and refresh once, since
 // events may have been missed. Where the server has no events route (404), poll instead.
+// When the stream cannot be opened at all several times in a row without any HTTP status (a
+// network error: typically CORS, which a browser reports as nothing more than that, or a proxy
+// that refuses streams), retrying forever helps nobody: poll, and say why.
+// 429 (too many streams for this token or address) is retried with the longest backoff.
 
 const POLL_MS = 4000
+const MAX_BLIND_FAILURES = 3
 
 export function listen(transport, { onChange, onState, onRefused }) {
   let delay = 1000
   let stopped = false
 
-  async function poll() {
-    onState('polling')
+  async function poll(reason) {
+    onState('polling', reason)
     while (!stopped) {
       await new Promise((r) => setTimeout(r, POLL_MS))
       if (document.visibilityState !== 'hidden') onChange()
@@ -19,13 +24,18 @@ export function listen(transport, { onChange, onState, onRefused }) {
   }
 
   async function connect() {
+    let blind = 0
     while (!stopped) {
       let res
       try {
         res = await transport.request('/events', { accept: 'text/event-stream' })
       } catch (e) {
-        if (e.status === 404 || e.status === 405) return poll()
+        if (e.status === 404 || e.status === 405) return poll('this server has no live events')
         if (e.status === 401 || e.status === 403) { onState('off'); onRefused(e); return }
+        if (!e.status && ++blind >= MAX_BLIND_FAILURES) {
+          return poll('the live stream cannot be read from this page (network or CORS)')
+        }
+        if (e.status === 429) delay = 30000
         onState('reconnecting')
         await new Promise((r) => setTimeout(r, delay))
         delay = Math.min(delay * 2, 30000)
@@ -33,6 +43,7 @@ export function listen(transport, { onChange, onState, onRefused }) {
       }
       onState('live')
       delay = 1000
+      blind = 0
       try {
         await read(res.body, onChange)
       } catch { /* dropped */ }

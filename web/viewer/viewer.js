@@ -232,11 +232,13 @@ function zoom(f) {
   layout()
 }
 
-function liveState(s) {
+function liveState(s, reason) {
   const el = $('live')
   el.hidden = false
   el.dataset.state = s
   $('live-text').textContent = s === 'live' ? 'Live' : s === 'polling' ? 'Auto-refresh' : 'Reconnecting…'
+  // Why there is no live stream, for the curious (hover) and for support.
+  el.title = reason ? `Auto-refresh every few seconds: ${reason}` : ''
 }
 
 let noticeTimer

@@ -3,6 +3,8 @@
  * token), the document service decides, and replies are wrapped in `{"data": ...}`.
  * Operation ids are Document Engine's where it has the route (shared/reference).
  */
+import { findValueProblem } from '../../db/text.js'
+import { refuseUnstorable } from '../input-guard.js'
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
@@ -120,8 +122,15 @@ interface UrlUploadBody { url: string; document_id?: string; title?: string; sha
 /** The parts of a multipart body, as the documents room reads them (no fastify types there). */
 async function* uploadParts(req: FastifyRequest): AsyncGenerator<UploadPart> {
   for await (const part of req.parts()) {
-    if (part.type === 'file') yield { kind: 'file', field: part.fieldname, filename: part.filename, stream: part.file }
-    else yield { kind: 'field', field: part.fieldname, value: String(part.value) }
+    // Multipart fields are parsed here, after the boundary's check of JSON bodies: the same rule.
+    if (part.type === 'file') {
+      if (part.filename !== undefined) refuseUnstorable(findValueProblem({ filename: part.filename }, 'multipart'))
+      yield { kind: 'file', field: part.fieldname, filename: part.filename, stream: part.file }
+    } else {
+      const value = String(part.value)
+      refuseUnstorable(findValueProblem({ [part.fieldname]: value }, 'multipart'))
+      yield { kind: 'field', field: part.fieldname, value }
+    }
   }
 }
 

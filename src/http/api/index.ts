@@ -56,6 +56,11 @@ export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<v
       throw new FolioError('unauthorized')
     }
     req.apiCredential = credential
+    req.streamCredential = {
+      key: () => `api:${credential.secretId}`,
+      stillValid: async () => deps.apiTokens.identify(token!) !== undefined,
+      server: true,
+    }
   })
   await apiRoutes(app, deps)
 }

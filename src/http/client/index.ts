@@ -16,6 +16,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CORS, type OriginPolicy } from '../../auth/origin.js'
+import { sha256Hex } from '../../tools/digest.js'
 import { FolioError } from '../../errors.js'
 import { presentedToken, type ClientDeps, type Mount } from './access.js'
 import { documentRoutes } from './document.js'
@@ -40,6 +41,11 @@ export function clientSurface(mount: Mount, deps: ClientDeps) {
       }
       try {
         req.grant = await deps.jwt.verify(token)
+        // A live stream asks again every second (cache hit: revocation, key validity, expiry).
+        req.streamCredential = {
+          key: () => `jwt:${sha256Hex(token)}`,
+          stillValid: () => deps.jwt.verify(token).then(() => true, () => false),
+        }
       } catch (e) {
         if (e instanceof FolioError && e.code === 'invalid_token') {
           bearerChallenge(reply)

@@ -9,7 +9,8 @@
  * scope's session + CSRF check instead of the API token. The UI (web/dashboard) is static.
  */
 import type { FastifyInstance } from 'fastify'
-import { LoginRateLimiter, type DashboardCredentials, type SessionSigner } from '../../auth/dashboard.js'
+import { LoginGate, LoginRateLimiter, type DashboardCredentials, type SessionSigner } from '../../auth/dashboard.js'
+import type { DashboardSignouts } from '../../auth/dashboard-signouts.js'
 import { FolioError } from '../../errors.js'
 import { apiRoutes, type ApiDeps } from '../api/index.js'
 import { data, dataSchema, errors } from '../reply.js'
@@ -19,6 +20,7 @@ import { cookie, CSRF_HEADER, createDashboardAuthHook, LOGOUT_COOKIE, SESSION_CO
 export interface DashboardDeps extends ApiDeps {
   dashboardCredentials: DashboardCredentials
   sessionSigner: SessionSigner
+  dashboardSignouts: DashboardSignouts
 }
 
 /** Strict: the dashboard loads only its own files and is never framed (clickjacking). */
@@ -36,7 +38,10 @@ export function dashboardSurface(deps: DashboardDeps) {
     const { config } = deps
     const limiter = new LoginRateLimiter(config.dashboard.rateLimitMax, config.dashboard.rateLimitWindowMs)
     app.decorateRequest('dashboardSession', undefined)
-    app.addHook('onRequest', createDashboardAuthHook({ credentials: deps.dashboardCredentials, signer: deps.sessionSigner, limiter }))
+    const gate = new LoginGate(config.dashboardLoginConcurrency)
+    app.addHook('onRequest', createDashboardAuthHook({
+      credentials: deps.dashboardCredentials, signer: deps.sessionSigner, limiter, gate, signouts: deps.dashboardSignouts,
+    }))
     app.addHook('onSend', async (_req, reply) => {
       reply.header('cache-control', reply.getHeader('cache-control') ?? 'no-store')
       reply.header('x-content-type-options', 'nosniff')
@@ -65,6 +70,9 @@ export function dashboardSurface(deps: DashboardDeps) {
     })
 
     app.post('/logout', { schema: { hide: true } }, async (req, reply) => {
+      // Ends the session on every node, not only in this browser: a copied cookie stops working too.
+      const s = req.dashboardSession!
+      await deps.dashboardSignouts.signOut(s.i, s.e)
       reply.header('set-cookie', [cookie(req, SESSION_COOKIE, '', 0), cookie(req, LOGOUT_COOKIE, '1', 300)])
       return data({})
     })

@@ -2,14 +2,19 @@
  * The dashboard's credential hook (spec §2, §9; issue #7), in order:
  * 1. dashboard off (no username or no valid password) → 404 `not_found`, exactly like an unknown path;
  * 2. a valid signed session cookie → in (state-changing requests also need the CSRF header and a same-origin Origin);
- * 3. else HTTP Basic: none → 401 with `WWW-Authenticate: Basic`; too many failures from this IP → 429;
- *    wrong → 401 and one more failure counted; right → a new session cookie.
+ * 3. else HTTP Basic: none → 401 with `WWW-Authenticate: Basic`; too many failures from this IP, or
+ *    a check already running for this IP or DASHBOARD_LOGIN_CONCURRENCY running in all → 429;
+ *    the attempt is counted before the password is checked; wrong → 401; right → the count is
+ *    cleared and a new session cookie set.
+ * A session signed out on any node is refused on every node (dashboard_signouts, checked on use).
  * A state-changing request is never authorised by Basic alone: browsers attach cached Basic
  * credentials to cross-site form posts, so it needs the session's CSRF token (403 otherwise).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { DashboardSignouts } from '../../auth/dashboard-signouts.js'
 import {
   csrfMatches,
+  LoginGate,
   LoginRateLimiter,
   newSession,
   parseBasicAuth,
@@ -38,6 +43,8 @@ export interface DashboardAuthDeps {
   credentials: DashboardCredentials
   signer: SessionSigner
   limiter: LoginRateLimiter
+  gate: LoginGate
+  signouts: DashboardSignouts
   now?: () => number
 }
 
@@ -89,8 +96,9 @@ export function createDashboardAuthHook(deps: DashboardAuthDeps) {
     const t = now()
     const cookies = parseCookies(req.headers.cookie)
     const session = readSession(deps.signer, cookies[SESSION_COOKIE], t)
-    if (session && deps.credentials.stillValid(session.u, session.c)) {
+    if (session && deps.credentials.stillValid(session.u, session.c) && !(await deps.signouts.isSignedOut(session.i))) {
       req.dashboardSession = session
+      req.streamCredential = sessionCredential(deps, session)
       checkCsrf(req, session)
       return
     }
@@ -107,11 +115,20 @@ export function createDashboardAuthHook(deps: DashboardAuthDeps) {
       reply.header('retry-after', String(Math.ceil(wait / 1000)))
       throw new FolioError('too_many_requests', {}, { message: 'Too many failed dashboard logins from this address; try again later' })
     }
-    const credentialId = await deps.credentials.verify(basic.username, basic.password)
-    if (credentialId === undefined) {
-      deps.limiter.fail(req.ip, t)
-      challenge(reply, 'Wrong dashboard username or password')
+    if (!deps.gate.enter(req.ip)) {
+      reply.header('retry-after', '1')
+      throw new FolioError('too_many_requests', {}, { message: 'Another dashboard login is being checked; try again in a moment' })
     }
+    // Counted before the check: parallel attempts cannot all pass the limit while verifying.
+    // A right password clears the count below.
+    deps.limiter.fail(req.ip, t)
+    let credentialId: string | undefined
+    try {
+      credentialId = await deps.credentials.verify(basic.username, basic.password)
+    } finally {
+      deps.gate.leave(req.ip)
+    }
+    if (credentialId === undefined) challenge(reply, 'Wrong dashboard username or password')
     deps.limiter.succeed(req.ip)
     if (!SAFE_METHODS.has(req.method)) {
       throw new FolioError('invalid_csrf_token', {}, { message: 'Load the dashboard first: changes need its session and CSRF token' })
@@ -119,5 +136,15 @@ export function createDashboardAuthHook(deps: DashboardAuthDeps) {
     const fresh = newSession(basic.username, credentialId, t)
     reply.header('set-cookie', cookie(req, SESSION_COOKIE, deps.signer.sign(JSON.stringify(fresh)), Math.floor((fresh.e - t) / 1000)))
     req.dashboardSession = fresh
+    req.streamCredential = sessionCredential(deps, fresh)
+  }
+}
+
+/** A live stream opened by the dashboard ends with its session (sign-out, expiry, password change). */
+function sessionCredential(deps: DashboardAuthDeps, s: DashboardSession) {
+  const now = deps.now ?? Date.now
+  return {
+    key: () => `dashboard:${s.i}`,
+    stillValid: async () => s.e > now() && deps.credentials.stillValid(s.u, s.c) && !(await deps.signouts.isSignedOut(s.i)),
   }
 }

@@ -9,7 +9,9 @@ import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { pathAnnotationId } from '../../annotations/ids.js'
 import { parseIfMatch, type Actor, type AnnotationService, type WriteItem } from '../../annotations/service.js'
+import { findValueProblem } from '../../db/text.js'
 import { FolioError } from '../../errors.js'
+import { refuseUnstorable } from '../input-guard.js'
 import { data } from '../reply.js'
 import { sendEventStream } from '../sse.js'
 
@@ -134,6 +136,8 @@ export async function applyInstantJson(req: FastifyRequest, svc: AnnotationServi
       }
     }
     if (doc === undefined) throw new FolioError('bad_request', {}, { message: 'The multipart body has no "instant.json" part' })
+    // Parsed here, after the boundary's check of JSON bodies: the same check.
+    refuseUnstorable(findValueProblem(doc, 'instant.json'))
   }
   return data(await svc.applyInstantJson(t.documentId, t.layer, t.actor, doc))
 }
