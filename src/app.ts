@@ -30,7 +30,7 @@ import { createLogger, type Logger } from './log.js'
 import { createAddressPolicy } from './net/address-policy.js'
 import type { Connector, Resolver } from './net/ssrf-guard.js'
 import { RenderCache } from './render/cache.js'
-import { RenderPool } from './render/pool.js'
+import { PdfWorkPool } from './workers/pool.js'
 import { createRenderService } from './render/service.js'
 import { createRevocationService, type RevocationService } from './revocations/service.js'
 import { createSecretsService, type SecretsService } from './secrets/service.js'
@@ -54,7 +54,12 @@ export interface AppOptions {
   nodes?: NodeRegistryOptions
   /** How often TLS_CERT_FILE / TLS_KEY_FILE are checked for changes (ms; default 5000). */
   tlsPollMs?: number
+  /** At close, how long PDF work in flight may still run before it is answered 503 (default 5000 ms). */
+  drainMs?: number
 }
+
+/** Well inside a 30 s orchestrator grace period, with room for the database to close. */
+const SHUTDOWN_DRAIN_MS = 5_000
 
 export interface FolioApp {
   readonly config: Config
@@ -101,6 +106,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   await staging.init()
 
   let stopAnnotations = async () => {}
+  let stopPdfWork = async () => {}
   const nodeId = randomBytes(6).toString('hex')
   let closeViews = async () => {}
   const metrics = createMetricsRegistry()
@@ -149,13 +155,23 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         connect: opts.remoteNet?.connect,
       })
       : undefined
+    // All PDF work (inspection, annotation import/export, rendering, text) runs in these worker
+    // threads, never on the main thread (docs/architecture.md "PDF work in workers").
+    const pdfWork = new PdfWorkPool({
+      workers: config.render.workers ?? availableParallelism(),
+      queueMax: config.render.queueMax,
+      timeoutMs: { render: config.render.timeoutMs, pdf: config.render.pdfJobTimeoutMs },
+      memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+      log,
+    })
+    stopPdfWork = () => pdfWork.close()
     const documents = createDocumentService({
-      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
+      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(pdfWork), pdfWork,
     })
     // Client JWTs (#3) are verified with the valid `jwt` secrets, several at once, and checked
     // against the in-memory revocation index before the verification cache (#4).
     const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
-    const annotations = createAnnotationService({ db, documents, log, now: opts.now })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now, pdfWork })
     stopAnnotations = () => annotations.close()
     await annotations.start()
     const swept = await documents.sweep()
@@ -171,13 +187,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     await renderCache.init()
     const render = createRenderService({
       documents,
-      pool: new RenderPool({
-        workers: config.render.workers ?? availableParallelism(),
-        queueMax: config.render.queueMax,
-        timeoutMs: config.render.timeoutMs,
-        memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
-        log,
-      }),
+      pool: pdfWork,
       cache: renderCache,
       maxPixels: config.render.maxPixels,
       annotations: annotations.overlaySource,
@@ -257,8 +267,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         tlsWatcher?.stop()
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await annotations.close() // ends event streams, which would otherwise hold http.close()
-        await http.close() // waits for in-flight requests
-        await render.close()
+        // Drain: new PDF work is refused (503) at once; work in flight gets SHUTDOWN_DRAIN_MS to
+        // finish, then is answered 503 and every worker is terminated, whatever it is doing, so
+        // the requests waiting on it complete and http.close() (which waits for them) returns.
+        await Promise.all([http.close(), pdfWork.close(opts.drainMs ?? SHUTDOWN_DRAIN_MS)])
         await closeViews()
         blobStore?.close?.()
         stopRuntimeMetrics()
@@ -266,6 +278,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       },
     }
   } catch (e) {
+    await stopPdfWork().catch(() => {})
     await stopAnnotations().catch(() => {})
     await closeViews().catch(() => {})
     stopRuntimeMetrics()

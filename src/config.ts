@@ -46,6 +46,7 @@ export const DEFAULTS = {
   RENDER_MAX_PIXELS: 40_000_000, // width × height of one image (a 5000 px wide A4 page is 35 M)
   RENDER_WORKER_MEMORY_MB: 1024, // MiB of engine (WebAssembly) memory per worker
   RENDER_CACHE_MAX_BYTES: 1_073_741_824, // bytes of rendered pages on disk (1 GiB); 0 = no cache
+  PDF_JOB_TIMEOUT_MS: 10_000, // ms one PDF structure job (inspection, annotation import/export) may run in a worker
 } as const
 
 export interface PostgresConfig {
@@ -112,6 +113,8 @@ export interface Config {
     maxPixels: number
     workerMemoryMb: number
     cacheMaxBytes: number
+    /** Wall-clock limit of a PDF structure job (inspection, annotation import/export), ms. */
+    pdfJobTimeoutMs: number
   }
 }
 
@@ -341,6 +344,7 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       // 2048: the engine's own ceiling (wasm32 build with a 2 GiB heap maximum).
       workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
       cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+      pdfJobTimeoutMs: r.int('PDF_JOB_TIMEOUT_MS', DEFAULTS.PDF_JOB_TIMEOUT_MS, 100, 600_000),
     },
   }
 

@@ -17,7 +17,8 @@ import type { Db, Queryable } from '../db/db.js'
 import { sqlState } from '../db/db.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo, type RandomAccessReader } from '../pdf/inspect.js'
+import { PdfInspectError, type PdfInfo, type RandomAccessReader } from '../pdf/inspect.js'
+import type { PdfWork } from '../workers/pool.js'
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store.js'
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { newDocumentId, parseDocumentId } from './ids.js'
@@ -177,6 +178,7 @@ export function createDocumentService(deps: {
   remote?: RemoteFetcher
   now?: () => Date
   onUpload?: UploadHook
+  pdfWork: PdfWork
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
@@ -219,9 +221,9 @@ export function createDocumentService(deps: {
   }
 
   async function inspect(staged: StagedFile): Promise<PdfInfo | { encryptedUnreadable: true }> {
-    const reader = await openFileReader(staged.path)
     try {
-      const info = await inspectPdf(reader)
+      // In a worker thread, reading the staged file by path: no PDF parsing on the main thread.
+      const info = await deps.pdfWork.run('inspect', {}, { source: { path: staged.path } })
       // A PDF without pages has nothing to show or annotate (Document Engine: pageCount ≥ 1).
       if (info.pageCount === 0) throw new FolioError('invalid_pdf', { reason: 'no_pages' }, { message: 'The PDF has no pages' })
       return info
@@ -231,8 +233,6 @@ export function createDocumentService(deps: {
         throw new FolioError('invalid_pdf', { reason: e.reason }, { cause: e })
       }
       throw e
-    } finally {
-      await reader.close()
     }
   }
 
@@ -296,7 +296,8 @@ export function createDocumentService(deps: {
         pageCount: doc.pageCount,
         byteSize: staged.size,
         createdAt: createdAt.toISOString(),
-        errors: hookErrors,
+        // A damaged cross-reference that was rebuilt is reported, not refused.
+        errors: info?.repaired !== undefined ? [{ reason: 'xref_repaired', message: info.repaired }, ...hookErrors] : hookErrors,
       }
     } finally {
       await staged.discard()
