@@ -104,6 +104,8 @@ function limitError(family: JobFamily, limit: Limit, timeoutMs: number, cause?: 
 function rebuild(family: JobFamily, error: WireError): unknown {
   switch (error.type) {
     case 'pdf':
+      // A spent work budget is the same refusal as a time or memory limit: one code, the limit named.
+      if (error.reason === 'too_complex') return new FolioError('pdf_too_complex', { limit: error.limit ?? 'objects' }, { message: error.message })
       return new PdfInspectError(error.reason as PdfErrorReason, error.message, { limit: error.limit as PdfLimit | undefined })
     case 'folio':
       return new FolioError(error.code as FolioError['code'], error.details, { message: error.message })
