@@ -191,13 +191,13 @@ export class ObjectStore {
  * A decoded object stream: `/N` pairs of (object number, offset from `/First`), then the objects.
  * The header table is two Uint32Arrays (8 bytes an entry), allocated only after /N has been
  * charged to the operation's entry budget; lookups use the xref's index hint, else a
- * binary search over a sorted slot index built once, never a scan per lookup.
+ * number → slot hash table built once, never a scan per lookup.
  */
 class ObjectStream {
   private readonly first: number
   private readonly nums: Uint32Array
   private readonly offsets: Uint32Array
-  private order: Uint32Array | undefined
+  private table: Int32Array | undefined
 
   constructor(
     private readonly ctx: InspectContext,
@@ -217,31 +217,32 @@ class ObjectStream {
     this.first = first
     this.nums = new Uint32Array(n)
     this.offsets = new Uint32Array(n)
-    const lexer: Lexer = new Lexer(data.subarray(0, first), 0, true, 'malformed')
-    for (let i = 0; i < 2 * n; i++) {
-      const token = lexer.readToken()
-      if (token.kind !== 'number' || !token.isInteger || token.value < 0 || token.value > 0xffffffff) lexer.malformed(`bad object stream ${num} header`)
-      if (i % 2 === 0) this.nums[i >> 1] = token.value
-      else this.offsets[i >> 1] = token.value
-    }
-    ctx.file.charge(lexer.pos)
+    ctx.file.charge(readHeaderPairs(data, first, n, this.nums, this.offsets, num))
   }
 
   private slot(objectNum: number, index: number): number {
     const { nums } = this
     if (index < nums.length && nums[index] === objectNum) return index
-    // Slots ordered by object number (then by slot: the first occurrence wins), built once:
-    // 4 bytes an entry, binary searched.
-    this.order ??= new Uint32Array(nums.length).map((_, i) => i).sort((a, b) => nums[a]! - nums[b]! || a - b)
-    const order = this.order
-    let low = 0
-    let high = order.length - 1
-    while (low < high) {
-      const mid = (low + high) >> 1
-      if (nums[order[mid]!]! < objectNum) low = mid + 1
-      else high = mid
+    // An open-addressing hash of number → slot (the first occurrence wins, as the scan it
+    // replaces did), built once in O(N), 8 bytes an entry at most twice over.
+    let table = this.table
+    if (!table) {
+      let size = 1
+      while (size < 2 * nums.length) size <<= 1
+      table = new Int32Array(size).fill(-1)
+      const mask = size - 1
+      for (let i = 0; i < nums.length; i++) {
+        let h = Math.imul(nums[i]!, 0x9e3779b1) & mask
+        while (table[h] !== -1 && nums[table[h]!] !== nums[i]) h = (h + 1) & mask
+        if (table[h] === -1) table[h] = i
+      }
+      this.table = table
     }
-    return order.length > 0 && nums[order[low]!] === objectNum ? order[low]! : -1
+    const mask = table.length - 1
+    for (let h = Math.imul(objectNum, 0x9e3779b1) & mask; table[h] !== -1; h = (h + 1) & mask) {
+      if (nums[table[h]!] === objectNum) return table[h]!
+    }
+    return -1
   }
 
   get(objectNum: number, index: number): PdfValue {
@@ -259,6 +260,30 @@ class ObjectStream {
       this.ctx.file.charge(lexer.pos)
     }
   }
+}
+
+/**
+ * §7.5.7: the header is 2N unsigned integers separated by white space. Read byte by byte (not
+ * through the general lexer: a header of a million entries is two million tokens). Returns the
+ * bytes consumed, which the caller charges to the lexing budget.
+ */
+function readHeaderPairs(data: Buffer, end: number, n: number, nums: Uint32Array, offsets: Uint32Array, streamNum: number): number {
+  let pos = 0
+  for (let i = 0; i < 2 * n; i++) {
+    while (pos < end && (data[pos] === 0x20 || data[pos] === 0x0a || data[pos] === 0x0d || data[pos] === 0x09 || data[pos] === 0x0c || data[pos] === 0x00)) pos++
+    let value = 0
+    const start = pos
+    while (pos < end && data[pos]! >= 0x30 && data[pos]! <= 0x39) {
+      value = value * 10 + (data[pos]! - 0x30)
+      pos++
+    }
+    if (pos === start || value > 0xffffffff || (pos < end && data[pos] !== 0x20 && data[pos] !== 0x0a && data[pos] !== 0x0d && data[pos] !== 0x09 && data[pos] !== 0x0c && data[pos] !== 0x00)) {
+      fail('malformed', `bad object stream ${streamNum} header`)
+    }
+    if (i % 2 === 0) nums[i >> 1] = value
+    else offsets[i >> 1] = value
+  }
+  return pos
 }
 
 export function isCount(value: PdfObject | undefined): value is number {
