@@ -61,6 +61,29 @@ export interface AppOptions {
 /** Well inside a 30 s orchestrator grace period, with room for the database to close. */
 const SHUTDOWN_DRAIN_MS = 5_000
 
+/**
+ * Shutdown that drains: fastify stops accepting (new requests get 503) and waits for those in
+ * flight, which get `drainMs` to finish (their PDF work included). Then PDF work still running
+ * or queued is answered 503 and every worker terminated, whatever it is doing, so the requests
+ * waiting on it complete. Keep-alive connections that fall idle meanwhile are closed as they do
+ * (fastify closes only those idle at the start), and after one more second any left are cut.
+ */
+async function drainHttp(http: { close(): Promise<unknown>; server: import('node:http').Server }, pdfWork: PdfWorkPool, drainMs: number): Promise<void> {
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref())
+  const drained = http.close()
+  const idle = setInterval(() => http.server.closeIdleConnections(), 100)
+  idle.unref()
+  try {
+    await Promise.race([drained, sleep(drainMs)])
+    await pdfWork.close()
+    await Promise.race([drained, sleep(1000)])
+    http.server.closeAllConnections()
+    await drained
+  } finally {
+    clearInterval(idle)
+  }
+}
+
 export interface FolioApp {
   readonly config: Config
   readonly http: FastifyInstance
@@ -267,10 +290,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         tlsWatcher?.stop()
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await annotations.close() // ends event streams, which would otherwise hold http.close()
-        // Drain: new PDF work is refused (503) at once; work in flight gets SHUTDOWN_DRAIN_MS to
-        // finish, then is answered 503 and every worker is terminated, whatever it is doing, so
-        // the requests waiting on it complete and http.close() (which waits for them) returns.
-        await Promise.all([http.close(), pdfWork.close(opts.drainMs ?? SHUTDOWN_DRAIN_MS)])
+        await drainHttp(http, pdfWork, opts.drainMs ?? SHUTDOWN_DRAIN_MS)
         await closeViews()
         blobStore?.close?.()
         stopRuntimeMetrics()

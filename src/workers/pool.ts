@@ -126,7 +126,6 @@ export class PdfWorkPool {
   private closed = false
   private replaced = 0
   private startFailures = 0
-  private idleWaiters: Array<() => void> = []
 
   constructor(private readonly opts: PdfWorkOptions) {
     this.perKey = opts.perKeyConcurrency ?? Math.max(1, Math.ceil(opts.workers / 2))
@@ -154,28 +153,16 @@ export class PdfWorkPool {
   }
 
   /**
-   * Stops taking jobs (503), lets queued and running ones finish for up to `graceMs`, then fails
-   * what is left with 503 and terminates every worker, whatever state it is in.
+   * Stops taking jobs (503), fails what is queued or running with 503 and terminates every
+   * worker, whatever state it is in. A drain (let work in flight finish first) is the caller's:
+   * app.ts waits for its requests, then closes the pool.
    */
-  async close(graceMs = 0): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true
-    if (graceMs > 0 && !this.idle()) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs)
-        this.idleWaiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    }
     const stopped = new FolioError('service_unavailable', {}, { message: 'The server is shutting down' })
     for (const p of this.queue.splice(0)) p.reject(stopped)
     // A copy: remove() splices this.slots synchronously, which would make map skip every other slot.
     await Promise.all([...this.slots].map((s) => this.remove(s, stopped, false)))
-  }
-
-  private idle(): boolean {
-    return this.queue.length === 0 && this.slots.every((s) => !s.busy)
   }
 
   private family(p: Pending): JobFamily {
@@ -219,7 +206,6 @@ export class PdfWorkPool {
       this.spawn()
       starting++
     }
-    if (this.closed && this.idle()) for (const w of this.idleWaiters.splice(0)) w()
   }
 
   private spawn(): Slot {
@@ -370,6 +356,5 @@ export class PdfWorkPool {
     if (slot.ready || pending) this.replaced++
     await slot.worker.terminate().catch(() => {})
     if (respawn && !this.closed) this.pump()
-    else if (this.closed && this.idle()) for (const w of this.idleWaiters.splice(0)) w()
   }
 }
