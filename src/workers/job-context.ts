@@ -21,6 +21,12 @@ export interface JobContext {
 
 export type JobHandler<I, O> = (input: I, ctx: JobContext) => Promise<O> | O
 
+/** A kind's module: `handle`, and optionally `prepare` (one-time set-up not counted against the job's time limit). */
+export interface JobModule<I = unknown, O = unknown> {
+  handle: JobHandler<I, O>
+  prepare?: (ctx: JobContext) => Promise<void>
+}
+
 /** A failure a handler reports cleanly (the worker stays usable); `reason` is the kind's own. */
 export class JobFailure extends Error {
   constructor(readonly reason: string, message: string) {

@@ -85,6 +85,8 @@ interface Slot {
 }
 
 const AFFINITY_LOOKAHEAD = 8
+/** Loading a kind's module and preparing it (compiling PDFium) on a fresh worker: not the job's time. */
+const PREPARE_MS = 15_000
 const WORKER_URL = new URL('./worker.js', import.meta.url)
 
 export function renderFailed(reason: string, cause?: unknown): FolioError {
@@ -258,13 +260,19 @@ export class PdfWorkPool {
       if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = new Uint8Array(bytes)
     }
     const msg: JobMessage = { type: 'job', id: this.nextId++, kind: pending.kind, input: pending.input, source: this.wireSource(pending), docKey, bytes }
-    const timeoutMs = this.timeout(pending)
-    slot.timer = setTimeout(() => {
-      this.opts.log.warn({ blob: docKey?.slice(0, 12), job: pending.kind, limitMs: timeoutMs }, 'pdf job over its time limit; worker terminated')
-      void this.remove(slot, limitError(this.family(pending), 'timeout', timeoutMs))
-    }, timeoutMs)
+    // Until the worker says `started`, the limit also covers loading the kind (once per worker).
+    this.arm(slot, pending, this.timeout(pending) + PREPARE_MS)
     slot.worker.ref() // a job in flight keeps the process alive
     slot.worker.postMessage(msg, bytes ? [bytes.buffer as ArrayBuffer] : [])
+  }
+
+  private arm(slot: Slot, pending: Pending, ms: number): void {
+    clearTimeout(slot.timer)
+    const timeoutMs = this.timeout(pending)
+    slot.timer = setTimeout(() => {
+      this.opts.log.warn({ blob: pending.opts.docKey?.slice(0, 12), job: pending.kind, limitMs: timeoutMs }, 'pdf job over its time limit; worker terminated')
+      void this.remove(slot, limitError(this.family(pending), 'timeout', timeoutMs))
+    }, ms)
   }
 
   private finish(slot: Slot): Pending | undefined {
@@ -307,6 +315,7 @@ export class PdfWorkPool {
     if (msg.type === 'read') return this.serveRead(slot, msg)
     const pending = slot.busy
     if (!pending) return
+    if (msg.type === 'started') return this.arm(slot, pending, this.timeout(pending))
     if (msg.type === 'failed' && msg.error.type === 'missing' && !pending.retried && pending.opts.loadBytes) {
       slot.open = new Set(msg.open)
       pending.retried = true

@@ -41,6 +41,8 @@ export type WireError =
 
 export type WorkerReply =
   | { type: 'ready' }
+  /** The job's handler is loaded and prepared (an engine compiled): its time limit starts now. */
+  | { type: 'started'; id: number }
   | { type: 'done'; id: number; result: unknown; open: string[]; recycle: boolean }
   | { type: 'failed'; id: number; error: WireError; open: string[] }
   /** The job left the worker in an undefined state (a WebAssembly trap): the pool replaces it. */

@@ -11,13 +11,13 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { FolioError } from '../errors.js'
 import { PdfInspectError } from '../pdf/errors.js'
 import { openFileReader, type RandomAccessReader } from '../pdf/reader.js'
-import { heldKeys, JobFailure, MissingDocument, WorkerTrap, type JobContext, type JobHandler } from './job-context.js'
+import { heldKeys, JobFailure, MissingDocument, WorkerTrap, type JobContext, type JobModule } from './job-context.js'
 import { JOB_KINDS, type JobKind } from './kinds.js'
 import type { JobMessage, ReadAnswer, WireError, WorkerOptions, WorkerReply } from './protocol.js'
 
 const options = workerData as WorkerOptions
 const port = parentPort!
-const handlers = new Map<JobKind, Promise<JobHandler<unknown, unknown>>>()
+const handlers = new Map<JobKind, Promise<JobModule>>()
 const reads = new Map<number, { resolve(b: Buffer): void; reject(e: Error): void }>()
 let nextRead = 1
 
@@ -25,12 +25,12 @@ function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(reply, transfer)
 }
 
-function handler(kind: JobKind): Promise<JobHandler<unknown, unknown>> {
+function handler(kind: JobKind): Promise<JobModule> {
   let h = handlers.get(kind)
   if (!h) {
     const entry = JOB_KINDS[kind]
     if (!entry) throw new JobFailure('engine_error', `unknown job kind ${String(kind)}`)
-    h = import(new URL(entry.module, import.meta.url).href).then((m: { handle: JobHandler<unknown, unknown> }) => m.handle)
+    h = import(new URL(entry.module, import.meta.url).href) as Promise<JobModule>
     handlers.set(kind, h)
   }
   return h
@@ -68,7 +68,10 @@ async function run(msg: JobMessage): Promise<void> {
       source = file
     } else if (msg.source?.type === 'proxy') source = proxyReader(msg.id, msg.source.size)
     const ctx: JobContext = { source, docKey: msg.docKey, bytes: msg.bytes, transfer: [], recycle: false, memoryBytes: options.memoryBytes }
-    const result = await (await handler(msg.kind))(msg.input, ctx)
+    const mod = await handler(msg.kind)
+    await mod.prepare?.(ctx)
+    post({ type: 'started', id: msg.id })
+    const result = await mod.handle(msg.input, ctx)
     post({ type: 'done', id: msg.id, result, open: heldKeys(), recycle: ctx.recycle }, ctx.transfer)
   } catch (e) {
     const error = wireError(e)

@@ -43,6 +43,12 @@ function classify(e: PdfiumEngine): RenderFailure {
   return e.messages.some((m) => /grow (the )?heap|enlarge memory|out of memory/i.test(m)) ? 'memory_limit' : 'engine_error'
 }
 
+/** Compiles the engine on a worker's first render or text job (outside the job's time limit). */
+export async function prepare(ctx: JobContext): Promise<void> {
+  engine ??= PdfiumEngine.load(ctx.memoryBytes)
+  await engine
+}
+
 /** Runs `fn` with the job's document open; engine failures become JobFailure, traps a `memory_limit`/`engine_error` message. */
 export async function withDocument<T>(ctx: JobContext, fn: (engine: PdfiumEngine, doc: OpenDocument) => T): Promise<T> {
   engine ??= PdfiumEngine.load(ctx.memoryBytes)

@@ -4,6 +4,8 @@ import type { JobContext } from '../job-context.js'
 import type { JobInput } from '../kinds.js'
 import { withDocument } from './engine.js'
 
+export { prepare } from './engine.js'
+
 export async function handle(input: JobInput<'render'>, ctx: JobContext): Promise<RawImage> {
   const image = await withDocument(ctx, (engine, doc) => engine.render(doc, input.pageIndex, input.width, input.height, input.annotations))
   ctx.transfer.push(image.pixels.buffer as ArrayBuffer)
