@@ -25,7 +25,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { createLogger } from '../src/log.js'
-import { RenderPool } from '../src/render/pool.js'
+import { PdfWorkPool } from '../src/workers/pool.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
 import { startChild, startFolio as startChildFolio } from './helpers/server.js'
 
@@ -145,13 +145,13 @@ async function main() {
 
     const n = Math.min(RASTER_PAGES, pageCount)
     console.log(`\n1b. engines alone, pages 1–${n} at 150 dpi, one warm process each (Folio: worker pool, raw RGB; poppler: pdftoppm -r 150 to PPM)`)
-    const pool = new RenderPool({ workers: 1, queueMax: 4, timeoutMs: 60_000, memoryBytes: 1024 * 1024 * 1024, log: createLogger('silent') })
+    const pool = new PdfWorkPool({ workers: 1, queueMax: 4, timeoutMs: { render: 60_000, pdf: 60_000 }, memoryBytes: 1024 * 1024 * 1024, log: createLogger('silent') })
     const task = (i: number) => {
       const pg = docInfo.pages[i]
       const width = Math.round((pg.width / 72) * 150)
-      return { docKey: 'bench', loadBytes: async () => Buffer.from(src.bytes), job: { op: 'render' as const, pageIndex: i, width, height: Math.round((width * pg.height) / pg.width), annotations: true } }
+      return pool.run('render', { pageIndex: i, width, height: Math.round((width * pg.height) / pg.width), annotations: true }, { docKey: 'bench', loadBytes: async () => Buffer.from(src.bytes) })
     }
-    await pool.run(task(0)) // worker start, document open, fonts
+    await task(0) // worker start, document open, fonts
     const engine: number[] = []
     const ppm: number[] = []
     for (let r = 0; r < RUNS; r++) {
@@ -159,7 +159,7 @@ async function main() {
       await run('pdftoppm', ['-r', '150', '-f', '1', '-l', String(n), pdfPath, join(dir, 'ppm')])
       ppm.push((performance.now() - t) / n)
       t = performance.now()
-      for (let i = 0; i < n; i++) await pool.run(task(i))
+      for (let i = 0; i < n; i++) await task(i)
       engine.push((performance.now() - t) / n)
     }
     await pool.close()

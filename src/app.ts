@@ -31,7 +31,7 @@ import { createLogger, type Logger } from './log.js'
 import { createAddressPolicy } from './net/address-policy.js'
 import type { Connector, Resolver } from './net/ssrf-guard.js'
 import { RenderCache } from './render/cache.js'
-import { RenderPool } from './render/pool.js'
+import { PdfWorkPool } from './workers/pool.js'
 import { createRenderService } from './render/service.js'
 import { createRevocationService, type RevocationService } from './revocations/service.js'
 import { createSecretsService, type SecretsService } from './secrets/service.js'
@@ -56,6 +56,34 @@ export interface AppOptions {
   nodes?: NodeRegistryOptions
   /** How often TLS_CERT_FILE / TLS_KEY_FILE are checked for changes (ms; default 5000). */
   tlsPollMs?: number
+  /** At close, how long PDF work in flight may still run before it is answered 503 (default 5000 ms). */
+  drainMs?: number
+}
+
+/** Well inside a 30 s orchestrator grace period, with room for the database to close. */
+const SHUTDOWN_DRAIN_MS = 5_000
+
+/**
+ * Shutdown that drains: fastify stops accepting (new requests get 503) and waits for those in
+ * flight, which get `drainMs` to finish (their PDF work included). Then PDF work still running
+ * or queued is answered 503 and every worker terminated, whatever it is doing, so the requests
+ * waiting on it complete. Keep-alive connections that fall idle meanwhile are closed as they do
+ * (fastify closes only those idle at the start), and after one more second any left are cut.
+ */
+async function drainHttp(http: { close(): Promise<unknown>; server: import('node:http').Server }, pdfWork: PdfWorkPool, drainMs: number): Promise<void> {
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref())
+  const drained = http.close()
+  const idle = setInterval(() => http.server.closeIdleConnections(), 100)
+  idle.unref()
+  try {
+    await Promise.race([drained, sleep(drainMs)])
+    await pdfWork.close()
+    await Promise.race([drained, sleep(1000)])
+    http.server.closeAllConnections()
+    await drained
+  } finally {
+    clearInterval(idle)
+  }
 }
 
 export interface FolioApp {
@@ -103,6 +131,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   await staging.init()
 
   let stopAnnotations = async () => {}
+  let stopPdfWork = async () => {}
   const nodeId = randomBytes(6).toString('hex')
   let closeViews = async () => {}
   const metrics = createMetricsRegistry()
@@ -155,13 +184,24 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         connect: opts.remoteNet?.connect,
       })
       : undefined
+    // All PDF work (inspection, annotation import/export, rendering, text) runs in these worker
+    // threads, never on the main thread (docs/architecture.md "PDF work in workers").
+    const pool = new PdfWorkPool({
+      workers: config.render.workers ?? availableParallelism(),
+      queueMax: config.render.queueMax,
+      timeoutMs: { render: config.render.timeoutMs, pdf: config.render.pdfJobTimeoutMs },
+      memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+      log,
+    })
+    const pdfWork = tracing ? tracing.wrapJobRunner(pool) : pool
+    stopPdfWork = () => pdfWork.close()
     const documents = createDocumentService({
-      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
+      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(pdfWork), pdfWork,
     })
     // Client JWTs are verified with the valid `jwt` secrets, several at once, and checked
     // against the in-memory revocation index before the verification cache.
     const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
-    const annotations = createAnnotationService({ db, documents, log, now: opts.now })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now, pdfWork })
     stopAnnotations = async () => {
       await annotations.close()
       await documents.close()
@@ -180,16 +220,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
     const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
     await renderCache.init()
-    const pool = new RenderPool({
-      workers: config.render.workers ?? availableParallelism(),
-      queueMax: config.render.queueMax,
-      timeoutMs: config.render.timeoutMs,
-      memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
-      log,
-    })
     const render = createRenderService({
       documents,
-      pool: tracing ? tracing.wrapJobRunner(pool) : pool,
+      pool: pdfWork,
       cache: renderCache,
       maxPixels: config.render.maxPixels,
       annotations: annotations.overlaySource,
@@ -271,9 +304,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         tlsWatcher?.stop()
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await annotations.close() // ends event streams, which would otherwise hold http.close()
-        await http.close() // waits for in-flight requests
+        await drainHttp(http, pdfWork, opts.drainMs ?? SHUTDOWN_DRAIN_MS)
         await documents.close()
-        await render.close()
         await closeViews()
         blobStore?.close?.()
         stopRuntimeMetrics()
@@ -282,6 +314,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       },
     }
   } catch (e) {
+    await stopPdfWork().catch(() => {})
     await stopAnnotations().catch(() => {})
     await closeViews().catch(() => {})
     stopRuntimeMetrics()

@@ -60,6 +60,7 @@ export const DEFAULTS = {
   OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
   OTEL_EXPORTER_OTLP_TIMEOUT: 10_000, // ms per export
   OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+  PDF_JOB_TIMEOUT_MS: 10_000, // ms one PDF structure job (inspection, annotation import/export) may run in a worker
 } as const
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
@@ -167,6 +168,8 @@ export interface Config {
     maxPixels: number
     workerMemoryMb: number
     cacheMaxBytes: number
+    /** Wall-clock limit of a PDF structure job (inspection, annotation import/export), ms. */
+    pdfJobTimeoutMs: number
   }
 }
 
@@ -511,6 +514,7 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       // 2048: the engine's own ceiling (wasm32 build with a 2 GiB heap maximum).
       workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
       cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+      pdfJobTimeoutMs: r.int('PDF_JOB_TIMEOUT_MS', DEFAULTS.PDF_JOB_TIMEOUT_MS, 100, 600_000),
     },
   }
 

@@ -49,6 +49,7 @@ export const ERRORS = {
   remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
   remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
   render_failed: { status: 422, message: 'The page could not be rendered' },
+  pdf_too_complex: { status: 422, message: 'Reading the PDF exceeded a limit' },
   // annotations and layers
   invalid_layer_name: { status: 400, message: 'A layer name has at most 256 characters and no "*"' },
   invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
@@ -71,6 +72,7 @@ export const ERRORS = {
   too_many_requests: { status: 429, message: 'Too many requests' },
   too_many_streams: { status: 429, message: 'Too many open event streams; close one first' },
   render_queue_full: { status: 429, message: 'Too many pages are waiting to be rendered; retry shortly' },
+  pdf_queue_full: { status: 429, message: 'Too many PDFs are waiting to be read; retry shortly' },
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The service is not ready' },

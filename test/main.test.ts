@@ -7,9 +7,10 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { test } from 'node:test'
+import { fanOutPdf } from './helpers/hostile-pdfs.js'
 import { makePdf } from './helpers/pdf-fixtures.js'
 import { request } from './helpers/http.js'
-import { authHeader, createStorage, MAIN_JS, spawnFolio, storageEnv, TEST_API_TOKEN } from './helpers/start-folio.js'
+import { authHeader, createStorage, dbKinds, MAIN_JS, spawnFolio, storageEnv, TEST_API_TOKEN } from './helpers/start-folio.js'
 
 test('without API_AUTH_TOKEN a token is generated, printed once, stored, and works after a restart', async () => {
   const storage = await createStorage('pglite')
@@ -78,3 +79,35 @@ test('SIGTERM lets an in-flight upload finish, then the process exits 0', async 
     await storage.drop()
   }
 })
+
+for (const db of dbKinds()) {
+  test(`SIGTERM with renders in flight (${db}): each is answered 200 or 503 and the process exits 0 within 10 s`, async () => {
+    const storage = await createStorage(db)
+    try {
+      const p = await spawnFolio({ ...storageEnv(storage), API_AUTH_TOKEN: TEST_API_TOKEN, RENDER_WORKERS: '2', RENDER_TIMEOUT_MS: '120000' })
+      // Seconds per page: 8^5 nested form draws.
+      const up = await request(`${p.url}/api/documents`, { method: 'POST', headers: { ...authHeader(), 'content-type': 'application/pdf' }, body: fanOutPdf(5, 8) })
+      assert.equal(up.status, 200, up.text)
+      const id = up.body.data.document_id
+      // Distinct widths: distinct renders (no shared single flight), two running, the rest queued.
+      const renders = [100, 150, 200, 250, 300, 350].map((w) =>
+        fetch(`${p.url}/api/documents/${id}/pages/0/image?width=${w}`, { headers: authHeader() })
+          .then(async (r) => ({ status: r.status, code: r.status === 200 ? undefined : ((await r.json()) as { error: { code: string } }).error.code }))
+          .catch((e: unknown) => ({ status: 0, code: String(e) })),
+      )
+      await new Promise((r) => setTimeout(r, 700))
+      const stopped = performance.now()
+      const exit = p.stop('SIGTERM')
+      const answers = await Promise.all(renders)
+      const code = await exit
+      const ms = performance.now() - stopped
+      for (const a of answers) {
+        assert.ok(a.status === 200 || (a.status === 503 && a.code === 'service_unavailable'), `render answered ${a.status} ${a.code}`)
+      }
+      assert.equal(code, 0, p.output().slice(-2000))
+      assert.ok(ms < 10_000, `exited ${Math.round(ms)} ms after SIGTERM`)
+    } finally {
+      await storage.drop()
+    }
+  })
+}

@@ -8,9 +8,9 @@ import type { Db, Queryable } from '../db/db.js'
 import type { DocumentService } from '../documents/service.js'
 import { FolioError } from '../errors.js'
 import { PdfInspectError } from '../pdf/inspect.js'
-import { readStructure } from '../pdf/structure.js'
+import { structureKey } from '../workers/kinds.js'
+import type { PdfWork } from '../workers/pool.js'
 import { newAnnotationId, parseLayerName } from './ids.js'
-import { readPdfAnnotations } from './pdf-export.js'
 import { toRecord } from './records.js'
 import * as store from './store.js'
 import { MAX_IMPORTED } from './upload-import.js'
@@ -21,6 +21,7 @@ interface LayerDeps {
   now: () => Date
   write<T>(documentId: string, fn: (tx: Queryable) => Promise<T>): Promise<T>
   mustExist(documentId: string): Promise<void>
+  pdfWork: PdfWork
 }
 
 export function layerOperations(deps: LayerDeps) {
@@ -35,7 +36,7 @@ export function layerOperations(deps: LayerDeps) {
   async function baseAnnotations(documentId: string, at: string): Promise<store.NewRow[]> {
     const src = await deps.documents.source(documentId)
     try {
-      const { annotations } = await readPdfAnnotations(await readStructure(src.reader), MAX_IMPORTED)
+      const { annotations } = await deps.pdfWork.run('annotations-read', { max: MAX_IMPORTED }, { source: { reader: src.reader }, docKey: structureKey(src.sha256) })
       const seen = new Set<string>()
       return annotations.map((a) => {
         let id = a.id && !seen.has(a.id) ? a.id : newAnnotationId()

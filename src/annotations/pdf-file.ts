@@ -12,10 +12,10 @@ import type { DocumentService, DocumentSource } from '../documents/service.js'
 import { FolioError } from '../errors.js'
 import { PdfInspectError } from '../pdf/inspect.js'
 import type { ByteRange } from '../storage/blob-store.js'
-import { readStructure, type PdfStructure } from '../pdf/structure.js'
 import { TtlMap } from '../tools/ttl-map.js'
+import { structureKey } from '../workers/kinds.js'
+import type { PdfWork } from '../workers/pool.js'
 import type { Content } from './instant-json.js'
-import { buildExport, hasImportable } from './pdf-export.js'
 import * as store from './store.js'
 
 /** Bump when the bytes written for the same annotations change (new ETags for everyone). */
@@ -36,14 +36,18 @@ export interface PdfFile {
 
 export interface PdfOpenOptions { layer: string; flatten: boolean; source: boolean }
 
-export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
+export function createPdfOutput(deps: { db: Db; documents: DocumentService; pdfWork: PdfWork }) {
   // Blobs never change: whether a source holds importable annotations is cached by its hash.
   const importable = new TtlMap<string, boolean>({ maxEntries: CACHE_SIZE })
 
-  async function sourceHasImportable(src: DocumentSource, structure: () => Promise<PdfStructure>): Promise<boolean> {
+  // Structure work runs in a worker thread, which keeps the parsed structure by the blob's hash
+  // (workers/jobs/structure.ts): the export after this check does not parse the file again.
+  const onSource = (src: DocumentSource) => ({ source: { reader: src.reader }, docKey: structureKey(src.sha256) })
+
+  async function sourceHasImportable(src: DocumentSource): Promise<boolean> {
     const hit = importable.get(src.sha256)
     if (hit !== undefined) return hit
-    const value = await hasImportable(await structure())
+    const value = await structureWork(() => deps.pdfWork.run('annotations-importable', {}, onSource(src)))
     importable.set(src.sha256, value)
     return value
   }
@@ -54,10 +58,8 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
     async open(documentId: string, opts: PdfOpenOptions): Promise<PdfFile> {
       const src = await deps.documents.source(documentId)
       if (opts.source) return { etag: `"${src.sha256}"`, title: src.title, open: async () => plain(src) }
-      let structure: PdfStructure | undefined
-      const getStructure = async () => (structure ??= await readSource(src))
       const rows = await store.annotationsForExport(deps.db, documentId, opts.layer)
-      if (rows.length === 0 && !(await sourceHasImportable(src, getStructure))) {
+      if (rows.length === 0 && !(await sourceHasImportable(src))) {
         return { etag: `"${src.sha256}"`, title: src.title, open: async () => plain(src) }
       }
       const h = createHash('sha256').update(`${EXPORT_FORMAT}\n${src.sha256}\n${opts.layer}\n${opts.flatten}\n`)
@@ -73,8 +75,9 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
             createdAt: r.created_at,
             updatedAt: r.updated_at,
           }))
-          const tail = await buildExport(await getStructure(), items, { flatten: opts.flatten })
-          if (!tail) return plain(src)
+          const update = await structureWork(() => deps.pdfWork.run('annotations-export', { items, flatten: opts.flatten }, onSource(src)))
+          if (!update) return plain(src)
+          const tail = Buffer.from(update.buffer, update.byteOffset, update.byteLength)
           const size = src.size + tail.length
           return {
             size,
@@ -94,9 +97,9 @@ export function createPdfOutput(deps: { db: Db; documents: DocumentService }) {
   }
 }
 
-async function readSource(src: DocumentSource): Promise<PdfStructure> {
+async function structureWork<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return await readStructure(src.reader)
+    return await work()
   } catch (e) {
     if (e instanceof PdfInspectError) throw new FolioError('invalid_pdf', { reason: e.reason }, { cause: e })
     throw e

@@ -16,6 +16,7 @@ import type { Content } from './instant-json.js'
 import { pageOverlaySvg } from './overlay.js'
 import { LoadingCache } from '../tools/ttl-map.js'
 import { checkBatchSize, MAX_IDS, parseItems, type Actor, type ParsedItem, type WriteItem } from './items.js'
+import type { PdfWork } from '../workers/pool.js'
 import { layerOperations } from './layers.js'
 import { createPdfOutput, type PdfFile, type PdfOpenOptions } from './pdf-file.js'
 import { toRecord, type AnnotationRecord } from './records.js'
@@ -33,7 +34,7 @@ const INSTANT_JSON_FORMAT = 'https://pspdfkit.com/instant-json/v1'
 
 export interface WriteOptions { batch: boolean }
 
-export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date }) {
+export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date; pdfWork: PdfWork }) {
   const { db, documents } = deps
   const now = deps.now ?? (() => new Date())
   // The annotation version of a document (part of page-image cache keys), from memory for up to
@@ -43,7 +44,7 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
   const versions = new LoadingCache<number>(1000, 10_000)
   const hub = new ChangeHub({ db, log: deps.log, now, onNotify: (documentId) => versions.invalidate(documentId) })
   const stopDocumentChanges = documents.onChange((documentId) => versions.invalidate(documentId))
-  const pdf = createPdfOutput({ db, documents })
+  const pdf = createPdfOutput({ db, documents, pdfWork: deps.pdfWork })
 
   async function pageCount(documentId: string): Promise<number> {
     return (await documents.info(documentId)).pageCount
@@ -176,7 +177,7 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       })
     },
 
-    ...layerOperations({ db, documents, now, write, mustExist }),
+    ...layerOperations({ db, documents, now, write, mustExist, pdfWork: deps.pdfWork }),
 
     /** Instant JSON document of a layer (spec §3 `document.json`): annotations, each with its id. */
     async *instantJson(documentId: string, layer: string): AsyncGenerator<string> {

@@ -7,10 +7,11 @@
  */
 import type { Queryable } from '../db/db.js'
 import type { UploadHook } from '../documents/upload.js'
-import { openFileReader, PdfInspectError } from '../pdf/inspect.js'
-import { readStructure } from '../pdf/structure.js'
+import { FolioError } from '../errors.js'
+import { PdfInspectError } from '../pdf/inspect.js'
+import type { PdfWork } from '../workers/pool.js'
 import { newAnnotationId } from './ids.js'
-import { readPdfAnnotations, type ImportedAnnotation } from './pdf-export.js'
+import type { ImportedAnnotation } from './pdf-export.js'
 import * as store from './store.js'
 import { toRecord } from './records.js'
 
@@ -18,21 +19,20 @@ export const MAX_IMPORTED = 50_000
 
 interface Read { annotations: ImportedAnnotation[]; errors: Array<{ reason: string; message: string }> }
 
-export function createUploadImport(): UploadHook {
+export function createUploadImport(pdfWork: PdfWork): UploadHook {
   return {
     async read(path, info): Promise<Read> {
       if (info.encrypted) return { annotations: [], errors: [] }
-      const reader = await openFileReader(path)
       try {
-        const { annotations, more } = await readPdfAnnotations(await readStructure(reader), MAX_IMPORTED)
+        // In a worker thread, on the staged file by path (the same limits as inspection).
+        const { annotations, more } = await pdfWork.run('annotations-read', { max: MAX_IMPORTED }, { source: { path } })
         const errors = more ? [{ reason: 'annotations_not_imported', message: `only the first ${MAX_IMPORTED} annotations were imported` }] : []
         return { annotations, errors }
       } catch (e) {
         // The file passed inspection; an annotation that cannot be read does not refuse the upload.
         if (e instanceof PdfInspectError) return { annotations: [], errors: [{ reason: 'annotations_not_imported', message: e.message }] }
+        if (e instanceof FolioError && e.code === 'pdf_too_complex') return { annotations: [], errors: [{ reason: 'annotations_not_imported', message: e.message }] }
         throw e
-      } finally {
-        await reader.close()
       }
     },
 

@@ -9,6 +9,7 @@ import type { Db, Queryable } from '../db/db.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { BlobStore } from '../storage/blob-store.js'
+import type { PdfWork } from '../workers/pool.js'
 import type { StagingArea } from '../storage/staging.js'
 import { releaseBlob, removeBlobBytes, sweepBlobs } from './blobs.js'
 import { copyDocument } from './copy.js'
@@ -87,6 +88,7 @@ export function createDocumentService(deps: {
   remote?: RemoteFetcher
   now?: () => Date
   onUpload?: UploadHook
+  pdfWork: PdfWork
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
@@ -103,7 +105,7 @@ export function createDocumentService(deps: {
   const removeBytes = (key: string) => removeBlobBytes({ db, blobs, log }, key)
   const uploads = createUploads({
     db, blobs, staging: deps.staging, maxUploadBytes: deps.maxUploadBytes, remote: deps.remote, now,
-    onUpload: deps.onUpload, changed: forget, removeBlobBytes: removeBytes,
+    onUpload: deps.onUpload, changed: forget, removeBlobBytes: removeBytes, pdfWork: deps.pdfWork,
   })
 
   async function get(id: string): Promise<DocumentRow> {

@@ -11,7 +11,8 @@
 import type { Readable } from 'node:stream'
 import type { Db, Queryable } from '../db/db.js'
 import { FolioError } from '../errors.js'
-import { inspectPdf, openFileReader, PdfInspectError, type PdfInfo } from '../pdf/inspect.js'
+import { PdfInspectError, type PdfInfo } from '../pdf/inspect.js'
+import type { PdfWork } from '../workers/pool.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { claimBlob, releaseBlob, storeBytes } from './blobs.js'
@@ -78,6 +79,8 @@ export interface UploadDeps {
   remote?: RemoteFetcher
   now: () => Date
   onUpload?: UploadHook
+  /** Inspection runs here, in a worker thread: no PDF parsing on the main thread. */
+  pdfWork: PdfWork
   /** After the rows of `id` changed (caches of this node). */
   changed(id: string): void
   /** Second phase of the delete of a blob the upload let go of. */
@@ -127,9 +130,9 @@ export function createUploads(deps: UploadDeps): Uploads {
   }
 
   async function inspect(staged: StagedFile): Promise<PdfInfo | { encryptedUnreadable: true }> {
-    const reader = await openFileReader(staged.path)
     try {
-      const info = await inspectPdf(reader)
+      // In a worker thread, reading the staged file by path: no PDF parsing on the main thread.
+      const info = await deps.pdfWork.run('inspect', {}, { source: { path: staged.path } })
       // A PDF without pages has nothing to show or annotate (Document Engine: pageCount ≥ 1).
       if (info.pageCount === 0) throw new FolioError('invalid_pdf', { reason: 'no_pages' }, { message: 'The PDF has no pages' })
       return info
@@ -139,8 +142,6 @@ export function createUploads(deps: UploadDeps): Uploads {
         throw new FolioError('invalid_pdf', { reason: e.reason }, { cause: e })
       }
       throw e
-    } finally {
-      await reader.close()
     }
   }
 
@@ -194,7 +195,8 @@ export function createUploads(deps: UploadDeps): Uploads {
         pageCount: doc.pageCount,
         byteSize: staged.size,
         createdAt: createdAt.toISOString(),
-        errors: hookErrors,
+        // A damaged cross-reference that was rebuilt is reported, not refused.
+        errors: info?.repaired !== undefined ? [{ reason: 'xref_repaired', message: info.repaired }, ...hookErrors] : hookErrors,
       }
     } finally {
       await staged.discard()

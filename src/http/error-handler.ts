@@ -64,6 +64,8 @@ export function createErrorHandler(bodyLimit: number) {
     if (known) {
       if (known.status >= 500) req.log.error({ err: known, code: known.code }, 'request failed')
       else req.log.debug({ code: known.code }, 'request refused')
+      // A full work queue clears in about a job's time: say when to come back (RFC 9110 §10.2.3).
+      if ((known.code === 'render_queue_full' || known.code === 'pdf_queue_full') && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
       if (known.code === 'unauthorized' && !reply.hasHeader('www-authenticate')) {
         reply.header('www-authenticate', 'Token realm="folio"')
       }

@@ -1,6 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer'
 import { constants, inflateSync } from 'node:zlib'
-import { fail } from './errors.js'
+import { fail, overBudget } from './errors.js'
 import { isDict, nameOf, type PdfDict, type PdfValue } from './lexer.js'
 
 // Stream filters for the only streams the inspector decodes: cross-reference streams and object
@@ -19,7 +19,7 @@ export function decodeStreamData(raw: Buffer, dict: PdfDict, maxBytes: number): 
     const parms = params[index]
     if (isDict(parms)) data = unpredict(data, parms)
   })
-  if (data.length > maxBytes) fail('too_complex', `a decoded stream exceeds ${maxBytes} bytes`)
+  if (data.length > maxBytes) overBudget('stream_bytes', `a decoded stream exceeds ${maxBytes} bytes`)
   return data
 }
 
@@ -38,7 +38,7 @@ function inflate(data: Buffer, maxBytes: number): Buffer {
     return inflateSync(data, { maxOutputLength, finishFlush: constants.Z_SYNC_FLUSH })
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      fail('too_complex', `a decoded stream exceeds ${maxBytes} bytes`)
+      overBudget('stream_bytes', `a decoded stream exceeds ${maxBytes} bytes`)
     }
     return fail('malformed', `FlateDecode failed: ${(error as Error).message}`)
   }

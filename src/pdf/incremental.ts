@@ -53,7 +53,7 @@ export class IncrementalUpdate {
       s.root !== undefined ? `/Root ${serialize(s.root)}` : '',
       s.info !== undefined ? `/Info ${serialize(s.info)}` : '',
       s.id !== undefined ? `/ID ${serialize(s.id)}` : '',
-      `/Prev ${s.startxref}`,
+      s.startxref !== undefined ? `/Prev ${s.startxref}` : '',
     ].join('')
     const start = s.fileSize + this.length
     if (s.xrefIsStream) {

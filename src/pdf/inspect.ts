@@ -3,19 +3,22 @@
  * page sizes and rotation by reading only the header, the tail (startxref), the cross-reference
  * data and the page tree — a few KiB for a 500 MB file, with memory independent of file size.
  *
- * Deliberate choice: no repair. Real readers rebuild a broken cross-reference by scanning the
- * whole file for `n g obj`; that costs a full read of every upload and turns garbage into
- * "documents". Here a wrong xref offset, a /Prev loop or a cut file is an error (`malformed` or
- * `truncated`); the caller rejects the upload, and the user can re-save it with any PDF tool.
+ * Repair: when the cross-reference as written does not lead to a page tree (a wrong startxref,
+ * no xref table, shifted offsets), it is rebuilt by scanning the file for `N G obj`, as poppler,
+ * qpdf and PDFium do (repair.ts), and `repaired` says why. Only an intact file costs no scan.
  *
- * Layout: lexer.ts (object syntax), xref.ts (tables, streams, /Prev chain), objects.ts (indirect
- * objects, object streams), filters.ts (Flate + predictors), reader.ts (file access).
+ * Every operation runs within work budgets (objects.ts Limits) and, in Folio, inside a worker
+ * thread (src/workers/): the inspector never runs on the main thread.
+ *
+ * Layout: lexer.ts (object syntax), xref.ts (tables, streams, /Prev chain), repair.ts (rebuild),
+ * document.ts (xref as written, else rebuilt), objects.ts (indirect objects, object streams,
+ * budgets), filters.ts (Flate + predictors), reader.ts (file access).
  */
-import { fail, PdfInspectError } from './errors.js'
+import { withDocument } from './document.js'
+import { fail, overBudget, PdfInspectError } from './errors.js'
 import { isDict, nameOf, Ref, type PdfDict, type PdfObject } from './lexer.js'
-import { ObjectStore, type InspectContext, type Limits } from './objects.js'
+import { DEFAULT_LIMITS, newContext, ObjectStore, type InspectContext, type Limits } from './objects.js'
 import { FileWindow, ReaderFailure, type RandomAccessReader } from './reader.js'
-import { loadXref } from './xref.js'
 
 export { PdfInspectError, type PdfErrorReason } from './errors.js'
 export { bufferReader, openFileReader, type RandomAccessReader } from './reader.js'
@@ -35,22 +38,14 @@ export interface PdfInfo {
   pages: PdfPageInfo[]
   /** The trailer has /Encrypt. Page info is still read when the page tree is not in an object stream. */
   encrypted: boolean
+  /** Set when the cross-reference was damaged and rebuilt by scanning: what was wrong. */
+  repaired?: string
 }
 
-export interface InspectLimits {
-  /** Pages in the tree; default 100 000. */
-  maxPages?: number
-  /** Indirect objects resolved (a measure of work); default 1 000 000. */
-  maxObjects?: number
-  /** Bytes of one decoded xref or object stream; default 64 MiB. */
-  maxStreamBytes?: number
-  /** Nesting of /Pages nodes; default 64. */
-  maxDepth?: number
-}
+/** Overrides of the work budgets (objects.ts DEFAULT_LIMITS); each a positive integer. */
+export type InspectLimits = Partial<Limits>
 
-const DEFAULT_LIMITS: Limits = { maxPages: 100_000, maxObjects: 1_000_000, maxStreamBytes: 64 * 1024 * 1024, maxDepth: 64 }
 const HEADER_WINDOW = 1024 // §7.5.2 wants the header at byte 0; Acrobat accepts it within 1024
-const TAIL_WINDOW = 2048 // §7.5.5: startxref and %%EOF end the file; leave room for trailing junk
 /** US Letter, used when no /MediaBox is found on a page or its ancestors (see pageInfo). */
 export const LETTER: Rect = [0, 0, 612, 792]
 
@@ -63,7 +58,7 @@ export type Rotation = PdfPageInfo['rotation']
  * wrong with the file; an error thrown by `reader` itself (I/O) is passed through unchanged.
  */
 export async function inspectPdf(reader: RandomAccessReader, limits: InspectLimits = {}): Promise<PdfInfo> {
-  const ctx: InspectContext = { file: new FileWindow(reader), limits: resolveLimits(limits), encrypted: false, decodedBytes: 0 }
+  const ctx = newContext(new FileWindow(reader), resolveLimits(limits))
   try {
     return await inspect(ctx)
   } catch (error) {
@@ -87,14 +82,15 @@ function resolveLimits(limits: InspectLimits): Limits {
 
 async function inspect(ctx: InspectContext): Promise<PdfInfo> {
   const headerVersion = await readHeaderVersion(ctx.file)
-  const xref = await loadXref(ctx, await readStartxref(ctx.file))
-  ctx.encrypted = xref.trailerValue('Encrypt') !== undefined
-  const store = new ObjectStore(ctx, xref)
-  const catalog = await store.resolve(xref.trailerValue('Root'))
-  if (!isDict(catalog)) fail('malformed', 'the trailer has no /Root catalog dictionary')
-  const version = newerVersion(headerVersion, nameOf(await store.resolve(catalog.get('Version'))))
-  const pages = (await walkPageTree(store, catalog.get('Pages'), ctx.limits)).map((p) => pageInfo(p.attributes))
-  return { version, pageCount: pages.length, pages, encrypted: ctx.encrypted }
+  return withDocument(ctx, async ({ xref, store, repaired }) => {
+    const catalog = await store.resolve(xref.trailerValue('Root'))
+    if (!isDict(catalog)) fail('malformed', 'the trailer has no /Root catalog dictionary')
+    const version = newerVersion(headerVersion, nameOf(await store.resolve(catalog.get('Version'))))
+    const pages = (await walkPageTree(store, catalog.get('Pages'), ctx.limits)).map((p) => pageInfo(p.attributes))
+    const info: PdfInfo = { version, pageCount: pages.length, pages, encrypted: ctx.encrypted }
+    if (repaired !== undefined) info.repaired = repaired
+    return info
+  })
 }
 
 export async function readHeaderVersion(file: FileWindow): Promise<string> {
@@ -103,20 +99,6 @@ export async function readHeaderVersion(file: FileWindow): Promise<string> {
   const match = /%PDF-(\d+\.\d+)/.exec(head)
   if (!match) fail('not_pdf', 'no %PDF- header in the first 1024 bytes')
   return match[1]!
-}
-
-export async function readStartxref(file: FileWindow): Promise<number> {
-  const length = Math.min(file.size, TAIL_WINDOW)
-  const tail = (await file.read(file.size - length, length)).toString('latin1')
-  const at = tail.lastIndexOf('startxref')
-  if (at < 0) fail('truncated', 'no startxref near the end of the file: it is cut or unfinished')
-  const match = /^startxref[\0\t\n\f\r ]*(\d+)([\s\S]?)/.exec(tail.slice(at))
-  if (!match) fail('truncated', 'startxref is not followed by an offset')
-  // A file that ends in the middle of the offset's digits was cut there; the number is wrong.
-  if (match[2] === '') fail('truncated', 'the file ends inside the startxref offset')
-  const offset = Number(match[1])
-  if (!Number.isSafeInteger(offset) || offset >= file.size) fail('malformed', 'startxref points outside the file')
-  return offset
 }
 
 function newerVersion(header: string, catalog: string | undefined): string {
@@ -153,12 +135,17 @@ interface PendingNode {
  * Inheritable attributes (§7.7.3.4) are passed down from each /Pages node to its kids.
  * /Count is not trusted: the pages are counted, so a declared /Count costs nothing.
  */
-export async function walkPageTree(store: ObjectStore, root: PdfObject | undefined, limits: Pick<Limits, 'maxDepth' | 'maxPages'>): Promise<PageNode[]> {
+export async function walkPageTree(store: ObjectStore, root: PdfObject | undefined, limits: Pick<Limits, 'maxDepth' | 'maxPages' | 'maxPageTreeNodes'>): Promise<PageNode[]> {
   const pages: PageNode[] = []
   const visited = new Set<number>()
+  const kidsSeen = new Set<number>()
   const stack: PendingNode[] = [{ node: root, inherited: { rotation: 0 }, depth: 1 }]
+  let nodes = 0
   while (stack.length > 0) {
     const { node, inherited, depth } = stack.pop()!
+    // Direct /Pages dictionaries sharing one /Kids array fan out without any node being reached
+    // twice by reference: counting every node visited bounds that work, whatever the shape.
+    if (++nodes > limits.maxPageTreeNodes) overBudget('page_tree_nodes', `more than ${limits.maxPageTreeNodes} page tree nodes visited`)
     if (node instanceof Ref) {
       // Each node has one parent (§7.7.3.2); a node reached twice is a cycle or a shared page.
       if (visited.has(node.num)) fail('malformed', `page tree node ${node.num} is reached twice`)
@@ -170,12 +157,17 @@ export async function walkPageTree(store: ObjectStore, root: PdfObject | undefin
     const type = nameOf(dict.get('Type'))
     const kids = dict.get('Kids')
     if (type === 'Pages' || (type !== 'Page' && kids !== undefined)) {
-      if (depth > limits.maxDepth) fail('too_complex', `page tree deeper than ${limits.maxDepth}`)
+      if (depth > limits.maxDepth) overBudget('depth', `page tree deeper than ${limits.maxDepth}`)
+      // One /Kids array belongs to one node (§7.7.3.2); an indirect array listed twice is shared.
+      if (kids instanceof Ref) {
+        if (kidsSeen.has(kids.num)) fail('malformed', `page tree /Kids array ${kids.num} is shared by several nodes`)
+        kidsSeen.add(kids.num)
+      }
       const list = await store.resolve(kids)
       if (!Array.isArray(list)) fail('malformed', 'a /Pages node has no /Kids array')
       for (let i = list.length - 1; i >= 0; i--) stack.push({ node: list[i], inherited: attributes, depth: depth + 1 })
     } else {
-      if (pages.length >= limits.maxPages) fail('too_complex', `more than ${limits.maxPages} pages`)
+      if (pages.length >= limits.maxPages) overBudget('pages', `more than ${limits.maxPages} pages`)
       pages.push({ ref: node instanceof Ref ? node : undefined, dict, attributes })
     }
   }

@@ -1,4 +1,4 @@
-import { fail, type PdfErrorReason } from './errors.js'
+import { fail, overBudget, type PdfErrorReason } from './errors.js'
 
 // PDF object syntax, ISO 32000-1 §7.2 (lexical conventions) and §7.3 (objects).
 
@@ -210,7 +210,7 @@ export function parseValue(lexer: Lexer): PdfValue {
 }
 
 function valueFromToken(lexer: Lexer, token: Token, depth: number): PdfValue {
-  if (depth > MAX_NESTING) fail('too_complex', `objects nested more than ${MAX_NESTING} deep`)
+  if (depth > MAX_NESTING) overBudget('depth', `objects nested more than ${MAX_NESTING} deep`)
   switch (token.kind) {
     case 'eof':
       return lexer.unexpectedEnd()
@@ -267,6 +267,8 @@ function parseDict(lexer: Lexer, depth: number): PdfDict {
 export interface WindowSource {
   readonly size: number
   read(position: number, length: number): Promise<Buffer>
+  /** Counts bytes tokenised against the operation's budget (throws when it is spent). */
+  charge?(lexedBytes: number): void
 }
 
 const INITIAL_WINDOW = 4096
@@ -290,11 +292,16 @@ export async function parseAtOffset<T>(
     const length = Math.min(window, file.size - position)
     const isComplete = position + length >= file.size
     const buf = await file.read(position, length)
+    const lexer = new Lexer(buf, position, isComplete, 'truncated')
     try {
-      return parse(new Lexer(buf, position, isComplete, 'truncated'))
+      const value = parse(lexer)
+      file.charge?.(lexer.pos)
+      return value
     } catch (error) {
+      // Work done on a window that turned out too small counts too: padding costs its lexing.
+      file.charge?.(error instanceof NeedMoreData ? length : lexer.pos)
       if (!(error instanceof NeedMoreData)) throw error
-      if (length >= MAX_WINDOW) fail('too_complex', `an object at byte ${position} exceeds ${MAX_WINDOW} bytes`)
+      if (length >= MAX_WINDOW) overBudget('object_size', `an object at byte ${position} exceeds ${MAX_WINDOW} bytes`)
     }
   }
 }

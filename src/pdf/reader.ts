@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises'
-import { fail } from './errors.js'
+import { fail, overBudget } from './errors.js'
 
 /**
  * Random access to the bytes of a file. `read` returns at most `length` bytes starting at
@@ -67,10 +67,19 @@ const DIRECT_READ_THRESHOLD = 64 * 1024
  */
 export class FileWindow {
   readonly size: number
+  /** Bytes the lexer may still tokenise in this operation (see Limits.maxLexedBytes). */
+  lexBudget = Number.POSITIVE_INFINITY
+  private lexed = 0
   private readonly blocks = new Map<number, Buffer>()
 
   constructor(private readonly reader: RandomAccessReader) {
     this.size = reader.size
+  }
+
+  /** Counts tokenised bytes; past the budget the operation is `too_complex` (`bytes_lexed`). */
+  charge(bytes: number): void {
+    this.lexed += bytes
+    if (this.lexed > this.lexBudget) overBudget('bytes_lexed', `more than ${this.lexBudget} bytes of PDF syntax read`)
   }
 
   /** Reads `[position, position + length)` clamped to the end of the file. */

@@ -4,12 +4,12 @@
  * page objects (reference, dictionary, visible box, rotation, inherited resources) and each
  * page's /Annots. The caller resolves further objects through `resolve`.
  */
+import { withDocument } from './document.js'
 import { fail, PdfInspectError } from './errors.js'
-import { intersect, LETTER, readStartxref, walkPageTree, type Rect, type Rotation } from './inspect.js'
+import { intersect, LETTER, walkPageTree, type Rect, type Rotation } from './inspect.js'
 import { isDict, nameOf, Ref, type PdfDict, type PdfObject, type PdfValue } from './lexer.js'
-import { ObjectStore, type InspectContext, type Limits } from './objects.js'
+import { DEFAULT_LIMITS, newContext, ObjectStore, type Limits } from './objects.js'
 import { FileWindow, ReaderFailure, type RandomAccessReader } from './reader.js'
-import { loadXref } from './xref.js'
 
 export interface PdfPageObject {
   index: number
@@ -25,8 +25,10 @@ export interface PdfPageObject {
 
 export interface PdfStructure {
   fileSize: number
-  /** The newest cross-reference section: where an incremental update's /Prev points. */
-  startxref: number
+  /** The newest cross-reference section: where an incremental update's /Prev points (undefined when it was rebuilt). */
+  startxref: number | undefined
+  /** Set when the cross-reference was damaged and rebuilt by scanning: what was wrong. */
+  repaired: string | undefined
   /** /Size of the newest trailer: the first free object number for new objects. */
   xrefSize: number
   /** The newest section is a cross-reference stream (an update should write one too). */
@@ -41,39 +43,39 @@ export interface PdfStructure {
   resolve(value: PdfObject | undefined): Promise<PdfObject | undefined>
 }
 
-const LIMITS: Limits = { maxPages: 100_000, maxObjects: 2_000_000, maxStreamBytes: 64 * 1024 * 1024, maxDepth: 64 }
+// Export reads every page's annotations and their appearance objects: twice the object budget.
+const LIMITS: Limits = { ...DEFAULT_LIMITS, maxObjects: 2 * DEFAULT_LIMITS.maxObjects }
 
 export async function readStructure(reader: RandomAccessReader): Promise<PdfStructure> {
-  const ctx: InspectContext = { file: new FileWindow(reader), limits: LIMITS, encrypted: false, decodedBytes: 0 }
+  const ctx = newContext(new FileWindow(reader), LIMITS)
   try {
-    const startxref = await readStartxref(ctx.file)
-    const xref = await loadXref(ctx, startxref)
-    ctx.encrypted = xref.trailerValue('Encrypt') !== undefined
-    const store = new ObjectStore(ctx, xref)
-    const catalog = await store.resolve(xref.trailerValue('Root'))
-    if (!isDict(catalog)) fail('malformed', 'the trailer has no /Root catalog dictionary')
-    const size = xref.newestTrailer.get('Size')
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) fail('malformed', 'the trailer has no valid /Size')
-    const last = ctx.file.size > 0 ? (await ctx.file.read(ctx.file.size - 1, 1))[0] : 0x0a
-    return {
-      fileSize: ctx.file.size,
-      startxref,
-      xrefSize: size,
-      xrefIsStream: nameOf(xref.newestTrailer.get('Type')) === 'XRef',
-      encrypted: ctx.encrypted,
-      root: xref.trailerValue('Root'),
-      info: xref.trailerValue('Info'),
-      id: xref.trailerValue('ID'),
-      pages: await walkPages(store, catalog.get('Pages')),
-      endsWithEol: last === 0x0a || last === 0x0d,
-      resolve: async (value) => {
-        try {
-          return await store.resolve(value)
-        } catch (error) {
-          throw wrap(error)
-        }
-      },
-    }
+    return await withDocument(ctx, async ({ xref, store, startxref, repaired }) => {
+      const catalog = await store.resolve(xref.trailerValue('Root'))
+      if (!isDict(catalog)) fail('malformed', 'the trailer has no /Root catalog dictionary')
+      const size = xref.newestTrailer.get('Size')
+      if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) fail('malformed', 'the trailer has no valid /Size')
+      const last = ctx.file.size > 0 ? (await ctx.file.read(ctx.file.size - 1, 1))[0] : 0x0a
+      return {
+        fileSize: ctx.file.size,
+        startxref,
+        repaired,
+        xrefSize: size,
+        xrefIsStream: nameOf(xref.newestTrailer.get('Type')) === 'XRef',
+        encrypted: ctx.encrypted,
+        root: xref.trailerValue('Root'),
+        info: xref.trailerValue('Info'),
+        id: xref.trailerValue('ID'),
+        pages: await walkPages(store, catalog.get('Pages')),
+        endsWithEol: last === 0x0a || last === 0x0d,
+        resolve: async (value) => {
+          try {
+            return await store.resolve(value)
+          } catch (error) {
+            throw wrap(error)
+          }
+        },
+      }
+    })
   } catch (error) {
     throw wrap(error)
   }

@@ -1,6 +1,6 @@
-import { fail } from './errors.js'
+import { fail, overBudget } from './errors.js'
 import { isDict, nameOf, parseAtOffset, parseValue, PdfStream, type Lexer, type PdfDict, type PdfValue } from './lexer.js'
-import { isCount, readIndirectAt, readStreamData, type InspectContext, type XrefLookup } from './objects.js'
+import { isCount, readIndirectAt, readStreamData, type InspectContext, type XrefEntry, type XrefLookup } from './objects.js'
 import type { FileWindow } from './reader.js'
 
 // Cross-reference data, ISO 32000-1 §7.5.4 (tables), §7.5.6 (incremental updates), §7.5.8
@@ -8,10 +8,13 @@ import type { FileWindow } from './reader.js'
 // entry is read when an object is looked up (entries are fixed width), so a table of a million
 // objects costs a few reads, not 20 MB of memory.
 
-export type XrefEntry =
-  | { kind: 'offset'; offset: number }
-  | { kind: 'compressed'; streamNum: number; index: number }
-  | { kind: 'free' }
+/** What readers need of cross-reference data, loaded (XrefChain) or rebuilt by scanning (repair.ts). */
+export interface XrefView extends XrefLookup {
+  /** The newest trailer (a /Type /XRef stream dictionary when that section is a stream). */
+  readonly newestTrailer: PdfDict
+  /** A trailer entry from the newest trailer that has it (null counts as absent, §7.3.9). */
+  trailerValue(key: string): PdfValue | undefined
+}
 
 interface XrefSection {
   readonly trailer: PdfDict
@@ -19,12 +22,13 @@ interface XrefSection {
   lookup(num: number): Promise<XrefEntry | undefined>
 }
 
+const TAIL_WINDOW = 2048 // §7.5.5: startxref and %%EOF end the file; leave room for trailing junk
 const MAX_SECTIONS = 4096 // /Prev chain length (one per incremental update)
 const MAX_SUBSECTIONS = 65_536
 const FREE: XrefEntry = { kind: 'free' }
 
 /** All sections, newest first: the first section that mentions an object decides (§7.5.6). */
-export class XrefChain implements XrefLookup {
+export class XrefChain implements XrefView {
   constructor(private readonly sections: XrefSection[]) {}
 
   async lookup(num: number): Promise<XrefEntry | null> {
@@ -50,6 +54,21 @@ export class XrefChain implements XrefLookup {
   }
 }
 
+/** §7.5.5: the offset after the last `startxref` near the end of the file. */
+export async function readStartxref(file: FileWindow): Promise<number> {
+  const length = Math.min(file.size, TAIL_WINDOW)
+  const tail = (await file.read(file.size - length, length)).toString('latin1')
+  const at = tail.lastIndexOf('startxref')
+  if (at < 0) fail('truncated', 'no startxref near the end of the file: it is cut or unfinished')
+  const match = /^startxref[\0\t\n\f\r ]*(\d+)([\s\S]?)/.exec(tail.slice(at))
+  if (!match) fail('truncated', 'startxref is not followed by an offset')
+  // A file that ends in the middle of the offset's digits was cut there; the number is wrong.
+  if (match[2] === '') fail('truncated', 'the file ends inside the startxref offset')
+  const offset = Number(match[1])
+  if (!Number.isSafeInteger(offset) || offset >= file.size) fail('malformed', 'startxref points outside the file')
+  return offset
+}
+
 /** Follows the /Prev chain from `startxref`; a section seen twice is a loop (`malformed`). */
 export async function loadXref(ctx: InspectContext, startxref: number): Promise<XrefChain> {
   const sections: XrefSection[] = []
@@ -57,7 +76,7 @@ export async function loadXref(ctx: InspectContext, startxref: number): Promise<
   let offset: number | undefined = startxref
   while (offset !== undefined) {
     if (seen.has(offset)) fail('malformed', `cross-reference /Prev loop at byte ${offset}`)
-    if (seen.size >= MAX_SECTIONS) fail('too_complex', `more than ${MAX_SECTIONS} cross-reference sections`)
+    if (seen.size >= MAX_SECTIONS) overBudget('xref_sections', `more than ${MAX_SECTIONS} cross-reference sections`)
     seen.add(offset)
     const section = await loadSection(ctx, offset)
     sections.push(section)
@@ -95,7 +114,7 @@ async function loadTableSection(ctx: InspectContext, position: number): Promise<
     const step = await parseAtOffset(ctx.file, at, readSubsectionOrTrailer, 1024)
     if (step.kind === 'trailer') trailer = step.trailer
     else {
-      if (subsections.length >= MAX_SUBSECTIONS) fail('too_complex', `more than ${MAX_SUBSECTIONS} xref subsections`)
+      if (subsections.length >= MAX_SUBSECTIONS) overBudget('xref_sections', `more than ${MAX_SUBSECTIONS} xref subsections`)
       const { subsection } = step
       subsections.push(subsection)
       at = subsection.position + subsection.count * subsection.width
@@ -243,6 +262,7 @@ async function loadStreamSection(ctx: InspectContext, offset: number): Promise<S
   if (!Array.isArray(index) || index.length % 2 !== 0 || !index.every(isCount)) fail('malformed', 'bad /Index in xref stream')
   // §7.5.8.2: the xref stream dictionary's entries are direct, /Length included; nothing to resolve yet.
   const data = await readStreamData(ctx, object, dict.get('Length'))
+  if (index.length / 2 > MAX_SUBSECTIONS) overBudget('xref_sections', `more than ${MAX_SUBSECTIONS} xref stream /Index ranges`)
   const ranges: IndexRange[] = []
   let rows = 0
   for (let i = 0; i < index.length; i += 2) {

@@ -1,6 +1,6 @@
 /**
- * Messages between the render pool (main thread) and its workers, and the plain results they
- * carry. Everything here crosses a `postMessage`, so it is structured-clone data only.
+ * Inputs and results of the render and text jobs (workers/kinds.ts runs them in the PDF work
+ * pool). Everything here crosses a `postMessage`, so it is structured-clone data only.
  */
 
 /** Why a render or text extraction failed; becomes `render_failed` with this `reason` (docs/errors.md). */
@@ -61,25 +61,3 @@ export interface PageText {
 }
 
 export type JobResult = RawImage | PageText
-
-export interface JobMessage {
-  type: 'job'
-  id: number
-  docKey: string
-  /** The PDF's bytes, sent only when the worker has not got the document open. */
-  bytes?: Uint8Array
-  job: Job
-}
-
-export type WorkerReply =
-  | { type: 'ready' }
-  | { type: 'done'; id: number; result: JobResult; open: string[]; recycle: boolean }
-  /** A failure the engine reported cleanly; the worker stays usable. */
-  | { type: 'failed'; id: number; reason: RenderFailure | 'missing'; message: string; open: string[] }
-  /** The engine aborted: its state is undefined, the pool must replace this worker. */
-  | { type: 'fatal'; id: number; reason: RenderFailure; message: string }
-
-export interface WorkerOptions {
-  /** Cap of the engine's WebAssembly memory, bytes. */
-  memoryBytes: number
-}

@@ -1,8 +1,8 @@
 /**
  * Page rendering and page text (spec §3 `/pages/:pageIndex/image` and `/text`, §7).
  *
- * The service decides sizes, limits and cache keys; the pool (pool.ts) runs the engine in
- * worker threads; the cache (cache.ts) keeps the encoded results on disk. The cache key, and so
+ * The service decides sizes, limits and cache keys; the PDF work pool (workers/pool.ts) runs
+ * the engine in worker threads, at most a share of them per document; the cache (cache.ts) keeps the encoded results on disk. The cache key, and so
  * the ETag, is known before anything is rendered, so a browser's revalidation costs one
  * memo lookup and no render. No HTTP here: the route matches If-None-Match and wraps the text.
  */
@@ -15,8 +15,7 @@ import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { cacheKey, type RenderCache } from './cache.js'
 import { encodeImage, ENCODER_VERSION, MEDIA_TYPES, type AnnotationOverlay, type ImageFormat } from './encode.js'
-import type { PoolStats, RenderPool } from './pool.js'
-import type { PageText, RawImage } from './protocol.js'
+import type { PdfWorkPool, PoolStats } from '../workers/pool.js'
 
 /** spec §3: `?width=` / `?height=` are at most this many pixels. */
 export const MAX_DIMENSION = 5000
@@ -68,7 +67,7 @@ export interface RenderService {
 
 export interface RenderDeps {
   documents: { source(id: string): Promise<DocumentSource> }
-  pool: RenderPool
+  pool: Pick<PdfWorkPool, 'run' | 'stats' | 'close'>
   cache: RenderCache
   maxPixels: number
   annotations?: AnnotationSource
@@ -85,6 +84,40 @@ async function engineId(): Promise<string> {
 /** The page as displayed: /Rotate 90 or 270 swaps width and height. */
 export function displayedSize(page: PageRow): { width: number; height: number } {
   return page.rotation === 90 || page.rotation === 270 ? { width: page.height, height: page.width } : { width: page.width, height: page.height }
+}
+
+/** Distinct exact sizes served per page (per node) before requested sizes are snapped (SizeGate). */
+export const EXACT_SIZES_PER_PAGE = 16
+/** The step sizes are snapped up to beyond that; the viewer already asks in these steps. */
+export const SIZE_STEP = 50
+const SIZE_GATE_PAGES = 10_000
+
+/**
+ * Bounds the distinct images one page can cost: every `width` from 1 to 5000 would otherwise be
+ * a render and a cache entry of its own. The first EXACT_SIZES_PER_PAGE distinct sizes asked of
+ * a page are served exactly; any further size is rounded up to a multiple of SIZE_STEP (never
+ * below what was asked, so images stay sharp), so one page has at most 16 + 100 widths.
+ */
+export class SizeGate {
+  private readonly seen = new Map<string, Set<number>>()
+
+  admit(page: string, requested: number): number {
+    let sizes = this.seen.get(page)
+    if (sizes) {
+      this.seen.delete(page)
+      this.seen.set(page, sizes)
+    } else {
+      sizes = new Set()
+      this.seen.set(page, sizes)
+      if (this.seen.size > SIZE_GATE_PAGES) this.seen.delete(this.seen.keys().next().value!)
+    }
+    if (sizes.has(requested) || requested % SIZE_STEP === 0) return requested
+    if (sizes.size < EXACT_SIZES_PER_PAGE) {
+      sizes.add(requested)
+      return requested
+    }
+    return Math.min(MAX_DIMENSION, Math.ceil(requested / SIZE_STEP) * SIZE_STEP)
+  }
 }
 
 /** Output pixels for one of width/height, aspect kept (spec §3). */
@@ -113,6 +146,7 @@ export function createRenderService(deps: RenderDeps): RenderService {
   engine.catch(() => {}) // awaited by every request, which reports the failure; not an unhandled rejection
   // Identical requests arriving together share one render (single flight).
   const inFlight = new Map<string, Promise<Buffer>>()
+  const sizes = new SizeGate()
 
   async function page(documentId: string, pageIndex: number): Promise<{ blob: DocumentSource; page: PageRow }> {
     const blob = await documents.source(documentId)
@@ -151,20 +185,22 @@ export function createRenderService(deps: RenderDeps): RenderService {
   return {
     async pageImage(documentId, pageIndex, req) {
       const { blob, page: p } = await page(documentId, pageIndex)
-      const size = outputSize(p, req, deps.maxPixels)
+      const pageKey = `${blob.key}/${pageIndex}/${req.width !== undefined ? 'w' : 'h'}`
+      const asked = req.width !== undefined ? { width: sizes.admit(pageKey, Math.round(req.width)) } : { height: sizes.admit(pageKey, Math.round(req.height!)) }
+      const size = outputSize(p, asked, deps.maxPixels)
       const source = req.annotations ? deps.annotations : undefined
       const layer = req.layer ?? ''
       const annotationVersion = req.annotations ? (source ? await source.version(documentId, layer) : 'pdf') : 'none'
       const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion])
       return serve(key, req.format, MEDIA_TYPES[req.format], async () => {
-        const image = (await pool.run({
+        // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
+        // were imported into Folio at upload, and drawing both would show them twice
+        // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
+        const image = await pool.run('render', { pageIndex, width: size.width, height: size.height, annotations: req.annotations && !source }, {
           docKey: blob.key,
           loadBytes: () => blob.read(),
-          // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
-          // were imported into Folio at upload, and drawing both would show them twice
-          // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
-          job: { op: 'render', pageIndex, width: size.width, height: size.height, annotations: req.annotations && !source },
-        })) as RawImage
+          fairnessKey: documentId,
+        })
         const overlays = source ? await source.overlays(documentId, layer, pageIndex, p) : []
         return encodeImage(image, req.format, overlays, displayedSize(p))
       })
@@ -175,11 +211,11 @@ export function createRenderService(deps: RenderDeps): RenderService {
       // 'bare': the cached JSON has no {"data"} envelope (the route adds it); older cache files had one.
       const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS, 'bare'])
       return serve(key, 'json', 'application/json; charset=utf-8', async () => {
-        const text = (await pool.run({
+        const text = await pool.run('text', { pageIndex, maxChars: MAX_TEXT_CHARS }, {
           docKey: blob.key,
           loadBytes: () => blob.read(),
-          job: { op: 'text', pageIndex, maxChars: MAX_TEXT_CHARS },
-        })) as PageText
+          fairnessKey: documentId,
+        })
         return Buffer.from(JSON.stringify({ pageIndex, ...text }))
       })
     },

@@ -12,8 +12,9 @@ import type { Logger } from '../log.js'
 import type { BlobStore } from '../storage/blob-store.js'
 
 /** Anything that runs jobs with an `op` in workers (the render pool today). */
-export interface JobRunner<T extends { job: { op: string } }, R> {
-  run(task: T): Promise<R>
+/** The PDF work pool's face as tracing sees it: `run(kind, input, opts)` (workers/pool.ts). */
+export interface JobRunner {
+  run(kind: string, input: unknown, opts?: unknown): Promise<unknown>
 }
 
 export interface Tracing {
@@ -24,7 +25,7 @@ export interface Tracing {
   /** A span per storage operation (get: until the stream is ready). */
   wrapBlobStore(store: BlobStore): BlobStore
   /** A span per job run in a worker, queue wait included (patches `run` on the instance). */
-  wrapJobRunner<T extends { job: { op: string } }, R, P extends JobRunner<T, R>>(pool: P): P
+  wrapJobRunner<P extends JobRunner>(pool: P): P
   /** Exports the spans still buffered, then stops. */
   shutdown(): Promise<void>
 }

@@ -154,14 +154,14 @@ export function createTracing(c: TracingConfig, log: Logger): Tracing {
       }
     },
 
-    wrapJobRunner<T extends { job: { op: string } }, R, P extends JobRunner<T, R>>(pool: P): P {
+    wrapJobRunner<P extends JobRunner>(pool: P): P {
       const run = pool.run.bind(pool)
-      pool.run = (task: T) => {
-        const attributes: Record<string, string | number> = { 'folio.job.op': task.job.op }
-        const page = (task.job as { pageIndex?: unknown }).pageIndex
+      pool.run = ((kind: string, input: unknown, opts?: unknown) => {
+        const attributes: Record<string, string | number> = { 'folio.job.op': kind }
+        const page = (input as { pageIndex?: unknown } | null)?.pageIndex
         if (typeof page === 'number') attributes['folio.page_index'] = page
-        return inSpan(tracer, `worker.${task.job.op}`, SpanKind.INTERNAL, attributes, () => run(task))
-      }
+        return inSpan(tracer, `worker.${kind}`, SpanKind.INTERNAL, attributes, () => run(kind, input, opts))
+      }) as P['run']
       return pool
     },
 

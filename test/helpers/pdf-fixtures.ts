@@ -97,6 +97,12 @@ export class PdfBuilder {
     return this
   }
 
+  /** Records object `num` as held by object stream `stream` at `index` (for hand-made object streams). */
+  compressed(num: number, stream: number, index: number): this {
+    this.record(num, { type: 2, stream, index })
+    return this
+  }
+
   /** A classic table (§7.5.4) for the pending objects, then trailer, startxref and %%EOF. */
   xrefTable(trailer: string): this {
     const records = this.takePending()

@@ -201,7 +201,6 @@ for (const db of dbKinds()) {
       const cases: Array<{ name: string; body: Uint8Array | string; type?: string; query?: string; status: number; code: string }> = [
         { name: 'not a PDF', body: Buffer.from('hello, this is not a pdf at all'), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
         { name: 'a truncated PDF', body: pdf.subarray(0, Math.floor(pdf.length * 0.6)), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
-        { name: 'a PDF missing its last 30 bytes', body: pdf.subarray(0, pdf.length - 30), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
         { name: 'a PDF with no pages', body: zeroPagePdf(), type: 'application/pdf', status: 422, code: 'invalid_pdf' },
         { name: 'an empty body', body: new Uint8Array(0), type: 'application/pdf', status: 400, code: 'empty_body' },
         { name: 'a wrong media type', body: pdf, type: 'text/plain', status: 415, code: 'unsupported_media_type' },
@@ -229,6 +228,14 @@ for (const db of dbKinds()) {
           for (const p of await blobFiles()) assert.ok(referenced.has(p.slice(-64)), `blob ${p} is referenced`)
         })
       }
+    })
+
+    test('a PDF missing its last 30 bytes (startxref cut) is repaired like poppler and qpdf do: 200, xref_repaired in errors', async () => {
+      const pdf = makePdf({ pages: [{ text: 'a' }, { text: 'b' }] })
+      const res = await upload(f, pdf.subarray(0, pdf.length - 30))
+      assert.equal(res.status, 200, res.text)
+      assert.equal(res.body.data.pageCount, 2)
+      assert.equal(res.body.data.errors[0].reason, 'xref_repaired')
     })
 
     test('password-protected PDFs are accepted and marked; pages are read when the page tree is readable', async (t) => {

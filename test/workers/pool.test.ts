@@ -1,13 +1,13 @@
 /**
- * The render pool with real worker threads and the real engine, fed raw bytes (issue #6):
+ * The PDF work pool's render and text kinds with real worker threads and the real engine, fed raw bytes:
  * pixels and text of valid pages, and the hostile corpus, including files the upload inspector
  * would refuse, each answered with pixels or a coded failure while the pool keeps serving.
  */
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { createLogger } from '../../src/log.js'
-import { RenderPool, type PoolTask } from '../../src/render/pool.js'
-import type { PageText, RawImage } from '../../src/render/protocol.js'
+import { PdfWorkPool, type PdfWorkOptions } from '../../src/workers/pool.js'
+import type { PageText, RawImage, RenderJob, TextJob } from '../../src/render/protocol.js'
 import { FolioError } from '../../src/errors.js'
 import { hostileCorpus } from '../helpers/hostile-pdfs.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
@@ -15,8 +15,14 @@ import { makePdf } from '../helpers/pdf-fixtures.js'
 const log = createLogger('silent')
 const MB = 1024 * 1024
 
+interface PoolTask { docKey: string; loadBytes(): Promise<Uint8Array>; job: RenderJob | TextJob }
 function task(name: string, pdf: Buffer, job: PoolTask['job']): PoolTask {
   return { docKey: name, loadBytes: async () => Buffer.from(pdf), job }
+}
+function runTask(pool: PdfWorkPool, t: PoolTask): Promise<RawImage | PageText> {
+  const { op, ...input } = t.job
+  const opts = { docKey: t.docKey, loadBytes: t.loadBytes }
+  return op === 'render' ? pool.run('render', input as Omit<RenderJob, 'op'>, opts) : pool.run('text', input as Omit<TextJob, 'op'>, opts)
 }
 const render = (pageIndex = 0, width = 612, height = 792) => ({ op: 'render' as const, pageIndex, width, height, annotations: true })
 const text = (pageIndex = 0) => ({ op: 'text' as const, pageIndex, maxChars: 10_000 })
@@ -39,10 +45,11 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; reason?: un
 
 const valid = makePdf({ pages: [{ text: 'Hello Folio' }, { width: 612, height: 792, rotate: 90, text: 'Turned' }] })
 
-describe('render pool', () => {
-  const pools: RenderPool[] = []
-  const make = (opts: Partial<ConstructorParameters<typeof RenderPool>[0]> = {}) => {
-    const p = new RenderPool({ workers: 1, queueMax: 8, timeoutMs: 10_000, memoryBytes: 256 * MB, log, ...opts })
+describe('PDF work pool: render and text', () => {
+  const pools: PdfWorkPool[] = []
+  const make = (opts: Partial<Omit<PdfWorkOptions, 'timeoutMs'>> & { timeoutMs?: number } = {}) => {
+    const { timeoutMs = 10_000, ...rest } = opts
+    const p = new PdfWorkPool({ workers: 1, queueMax: 8, memoryBytes: 256 * MB, log, ...rest, timeoutMs: { render: timeoutMs, pdf: timeoutMs } })
     pools.push(p)
     return p
   }
@@ -52,7 +59,7 @@ describe('render pool', () => {
 
   test('close() terminates every worker, not every other one', async () => {
     const pool = make({ workers: 3 })
-    await Promise.all([0, 1, 0, 1, 0, 1].map((i) => pool.run(task(`close-${i}`, valid, render(i, 100, 130)))))
+    await Promise.all([0, 1, 0, 1, 0, 1].map((i) => runTask(pool, task(`close-${i}`, valid, render(i, 100, 130)))))
     assert.ok(pool.stats().workers >= 2, `several workers ran (${pool.stats().workers})`)
     await pool.close()
     assert.equal(pool.stats().workers, 0, 'no worker left behind to keep the process alive')
@@ -60,7 +67,7 @@ describe('render pool', () => {
 
   test('a page renders to exactly the asked pixels, with ink where the text is', async () => {
     const pool = make()
-    const img = (await pool.run(task('valid', valid, render(0, 306, 396)))) as RawImage
+    const img = (await runTask(pool, task('valid', valid, render(0, 306, 396)))) as RawImage
     assert.equal(img.width, 306)
     assert.equal(img.height, 396)
     assert.equal(img.pixels.length, 306 * 396 * 3)
@@ -72,7 +79,7 @@ describe('render pool', () => {
 
   test('text comes in lines, positioned in the page as displayed (rotation applied)', async () => {
     const pool = make()
-    const upright = (await pool.run(task('valid', valid, text(0)))) as PageText
+    const upright = (await runTask(pool, task('valid', valid, text(0)))) as PageText
     assert.deepEqual([upright.width, upright.height], [612, 792])
     assert.equal(upright.textLines.length, 1)
     const line = upright.textLines[0]!
@@ -83,7 +90,7 @@ describe('render pool', () => {
     assert.ok(line.top > 60 && line.top < 92 && line.top + line.height > 90, `top ${line.top} height ${line.height}`)
     assert.ok(line.width > line.height)
 
-    const turned = (await pool.run(task('valid', valid, text(1)))) as PageText
+    const turned = (await runTask(pool, task('valid', valid, text(1)))) as PageText
     assert.deepEqual([turned.width, turned.height], [792, 612])
     const t = turned.textLines[0]!
     assert.equal(t.contents, 'Turned')
@@ -97,8 +104,8 @@ describe('render pool', () => {
     const pool = make()
     let loads = 0
     const counted: PoolTask = { docKey: 'counted', loadBytes: async () => (loads++, Buffer.from(valid)), job: render(0, 100, 130) }
-    for (let i = 0; i < 3; i++) await pool.run(counted)
-    await pool.run({ ...counted, job: text(1) })
+    for (let i = 0; i < 3; i++) await runTask(pool, counted)
+    await runTask(pool, { ...counted, job: text(1) })
     assert.equal(loads, 1)
   })
 
@@ -112,7 +119,7 @@ describe('render pool', () => {
     }
     for (const c of hostileCorpus()) {
       for (const job of [render(), text()]) {
-        const outcome = await failure(pool.run(task(c.name, c.pdf, job)))
+        const outcome = await failure(runTask(pool, task(c.name, c.pdf, job)))
         const allowed = expected[c.name]
         if (allowed) {
           assert.equal(outcome.code, 'render_failed', `${c.name} ${job.op}`)
@@ -122,7 +129,7 @@ describe('render pool', () => {
           assert.ok(outcome.code === 'none' || outcome.code === 'render_failed', `${c.name} ${job.op}: ${outcome.code}`)
         }
       }
-      const ok = (await pool.run(task('valid', valid, render(0, 50, 65)))) as RawImage
+      const ok = (await runTask(pool, task('valid', valid, render(0, 50, 65)))) as RawImage
       assert.equal(ok.width, 50, `the pool still renders after ${c.name}`)
     }
     assert.ok(pool.stats().replaced >= 2, 'crashed and timed-out workers were replaced')
@@ -131,7 +138,7 @@ describe('render pool', () => {
   test('a render past the time limit fails alone; a render in another worker completes', async () => {
     const pool = make({ workers: 2, timeoutMs: 1000 })
     const bomb = hostileCorpus().find((c) => c.name === 'flate-bomb')!.pdf
-    const [slow, fine] = await Promise.all([failure(pool.run(task('bomb', bomb, render()))), pool.run(task('valid', valid, render(0, 61, 79)))])
+    const [slow, fine] = await Promise.all([failure(runTask(pool, task('bomb', bomb, render()))), runTask(pool, task('valid', valid, render(0, 61, 79)))])
     assert.deepEqual(slow, { code: 'render_failed', reason: 'timeout' })
     assert.equal((fine as RawImage).height, 79)
     assert.equal(pool.stats().replaced, 1)
@@ -139,11 +146,11 @@ describe('render pool', () => {
 
   test('beyond RENDER_QUEUE_MAX waiting renders, a render is refused with render_queue_full', async () => {
     const pool = make({ workers: 1, queueMax: 1, timeoutMs: 1000 })
-    await pool.run(task('valid', valid, render(0, 10, 13))) // the worker is up and idle
+    await runTask(pool, task('valid', valid, render(0, 10, 13))) // the worker is up and idle
     const bomb = hostileCorpus().find((c) => c.name === 'flate-bomb')!.pdf
-    const busy = failure(pool.run(task('bomb', bomb, render()))) // runs in the worker
-    const waiting = pool.run(task('valid', valid, render(0, 20, 26))) // waits in the queue
-    assert.deepEqual(await failure(pool.run(task('valid', valid, render(0, 30, 39)))), { code: 'render_queue_full', reason: undefined })
+    const busy = failure(runTask(pool, task('bomb', bomb, render()))) // runs in the worker
+    const waiting = runTask(pool, task('valid', valid, render(0, 20, 26))) // waits in the queue
+    assert.deepEqual(await failure(runTask(pool, task('valid', valid, render(0, 30, 39)))), { code: 'render_queue_full', reason: undefined })
     assert.equal((await busy).reason, 'timeout')
     assert.equal(((await waiting) as RawImage).width, 20, 'the queued render ran once the worker was replaced')
   })
@@ -151,6 +158,6 @@ describe('render pool', () => {
   test('a closed pool refuses work with service_unavailable', async () => {
     const pool = make()
     await pool.close()
-    assert.equal((await failure(pool.run(task('valid', valid, render())))).code, 'service_unavailable')
+    assert.equal((await failure(runTask(pool, task('valid', valid, render())))).code, 'service_unavailable')
   })
 })
