@@ -28,7 +28,7 @@ import { createJwtVerifier } from '../src/auth/jwt.js'
 import { createStaticKeyRing } from '../src/auth/static-key-ring.js'
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../src/config.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
-import { checkSaturation, header, interleave, loadOptionsFromEnv, startBareServer, table, type Target } from './helpers/load.js'
+import { checkSaturation, header, shoot, interleave, loadOptionsFromEnv, startBareServer, table, type Target } from './helpers/load.js'
 import { startFolio, type ChildServer } from './helpers/server.js'
 
 const API_TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
@@ -179,6 +179,42 @@ async function coldBench(): Promise<void> {
   console.log(`\nCached verification (same token, sha256 + LRU + revocation check + key check): ${(1e6 / cached).toFixed(2)} µs (${cached.toFixed(0)}/s)`)
 }
 
-// BENCH_ONLY=http or BENCH_ONLY=cold runs one part.
-if (process.env.BENCH_ONLY !== 'cold') await httpBench()
-if (process.env.BENCH_ONLY !== 'http') await coldBench()
+/**
+ * BENCH_ONLY=profile: one Folio per route under --cpu-prof, loaded for BENCH_SECONDS × 3, its
+ * profile written to BENCH_PROFILE_DIR (default ./bench-profiles) when it exits; open the
+ * .cpuprofile in Chrome DevTools or any speedscope-like viewer.
+ */
+async function profileBench(): Promise<void> {
+  const o = loadOptionsFromEnv()
+  const outDir = process.env.BENCH_PROFILE_DIR ?? join(process.cwd(), 'bench-profiles')
+  const { privateKey, publicKey } = keysFor('ES256')
+  const token = await new SignJWT({ document_id: 'bench-doc', permissions: ['read-document'], jti: randomUUID() })
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuedAt().setExpirationTime('1h').sign(privateKey)
+  const jwt = { authorization: `Bearer ${token}` }
+  for (const [name, path] of [['document-info', '/i/d/bench-doc/document_info'], ['page-image', '/i/d/bench-doc/pages/0/image?width=400']] as const) {
+    const dir = await mkdtemp(join(tmpdir(), 'folio-bench-prof-'))
+    const folio = await startFolio({
+      DATA_DIR: dir, API_AUTH_TOKEN: API_TOKEN, JWT_ALGORITHM: 'ES256',
+      JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      ...(DATABASE_URL ? { DATABASE_URL } : {}),
+    }, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', outDir, '--cpu-prof-name', `${name}.cpuprofile`] })
+    try {
+      await upload(folio)
+      const t: Target = { name, url: folio.url + path, headers: jwt }
+      await shoot(t, { connections: o.connections, seconds: 1 })
+      const s = await shoot(t, { connections: o.connections, seconds: o.seconds * 3 })
+      console.log(`${name}: ${s.rps.toFixed(0)} req/s under the profiler → ${join(outDir, `${name}.cpuprofile`)}`)
+    } finally {
+      await folio.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+// BENCH_ONLY=http, BENCH_ONLY=cold or BENCH_ONLY=profile runs one part.
+const only = process.env.BENCH_ONLY
+if (only === 'profile') await profileBench()
+else {
+  if (only !== 'cold') await httpBench()
+  if (only !== 'http') await coldBench()
+}

@@ -36,7 +36,7 @@ import { createRevocationService, type RevocationService } from './revocations/s
 import { createSecretsService, type SecretsService } from './secrets/service.js'
 import { instrumentBlobStore, instrumentDb } from './metrics/instrument.js'
 import { createMetricsRegistry, type MetricsRegistry } from './metrics/registry.js'
-import { registerRuntimeMetrics } from './metrics/runtime.js'
+import { registerRenderAndJwtMetrics } from './metrics/catalog.js'
 import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from './nodes/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { createBlobStore } from './storage/from-config.js'
@@ -104,7 +104,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   const nodeId = randomBytes(6).toString('hex')
   let closeViews = async () => {}
   const metrics = createMetricsRegistry()
-  const stopRuntimeMetrics = registerRuntimeMetrics(metrics)
   const db = instrumentDb(await openDatabase(config, { applicationName: `folio/${nodeId}` }), metrics)
   // The built-in backend lives in the database, so the store comes after the migrations.
   let blobStore: BlobStore | undefined
@@ -183,25 +182,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       annotations: annotations.overlaySource,
       log,
     })
-    // Issue #9 §5: render queue and cache, and the JWT verification cache, read at each scrape.
-    const renderQueue = metrics.gauge('folio_render_queue_length', 'Pages waiting for a render worker')
-    const renderBusy = metrics.gauge('folio_render_workers_busy', 'Render workers rendering now')
-    const renderWorkers = metrics.gauge('folio_render_workers', 'Render workers running')
-    const renderReplaced = metrics.gauge('folio_render_workers_replaced', 'Render workers replaced since start (timeout, crash, memory)')
-    const renderCacheBytes = metrics.gauge('folio_render_cache_bytes', 'Bytes of rendered pages in the disk cache')
-    const jwtCache = metrics.gauge('folio_jwt_cache', 'JWT verification cache: entries, hits and misses since start', ['stat'])
-    metrics.onCollect(() => {
-      const r = render.stats()
-      renderQueue.set(r.queued)
-      renderBusy.set(r.busy)
-      renderWorkers.set(r.workers)
-      renderReplaced.set(r.replaced)
-      renderCacheBytes.set(r.cacheBytes)
-      const j = jwt.cacheStats()
-      jwtCache.set(j.size, { stat: 'entries' })
-      jwtCache.set(j.hits, { stat: 'hits' })
-      jwtCache.set(j.misses, { stat: 'misses' })
-    })
+    registerRenderAndJwtMetrics(metrics, { render: () => render.stats(), jwtCache: () => jwt.cacheStats() })
     const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
     const tls = config.tls ? await readTlsPair(config.tls) : undefined
 
@@ -261,14 +242,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await render.close()
         await closeViews()
         blobStore?.close?.()
-        stopRuntimeMetrics()
+        metrics.close()
         await db.close()
       },
     }
   } catch (e) {
     await stopAnnotations().catch(() => {})
     await closeViews().catch(() => {})
-    stopRuntimeMetrics()
+    metrics.close()
     blobStore?.close?.()
     await db.close().catch(() => {})
     throw e

@@ -17,6 +17,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CORS, type OriginPolicy } from '../../auth/origin.js'
 import { FolioError } from '../../errors.js'
+import { authFailures } from '../../metrics/catalog.js'
 import { presentedToken, type ClientDeps, type Mount } from './access.js'
 import { documentRoutes } from './document.js'
 import { pageRoutes } from './pages.js'
@@ -26,13 +27,13 @@ export { CLIENT_MOUNT, INTERNAL_MOUNT, requirePermission, type ClientDeps, type 
 
 export function clientSurface(mount: Mount, deps: ClientDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
-    const authFailures = deps.metrics.counter('folio_auth_failures_total', 'Refused credentials, by surface and reason', ['surface', 'reason'])
+    const failures = authFailures(deps.metrics)
     app.addHook('onRequest', async (req, reply) => {
       applyOrigin(req, reply, deps.origins)
       if (req.method === 'OPTIONS') return // a preflight carries no credential (Fetch standard)
       const token = presentedToken(req)
       if (token === undefined) {
-        authFailures.inc({ surface: 'client', reason: 'missing_token' })
+        failures.labels('client', 'missing_token').inc()
         bearerChallenge(reply)
         throw new FolioError('invalid_token', { reason: 'missing_token' }, {
           message: 'Send the JWT as Authorization: Bearer <jwt>',
@@ -43,7 +44,7 @@ export function clientSurface(mount: Mount, deps: ClientDeps) {
       } catch (e) {
         if (e instanceof FolioError && e.code === 'invalid_token') {
           bearerChallenge(reply)
-          authFailures.inc({ surface: 'client', reason: String(e.details.reason ?? 'invalid') })
+          failures.labels('client', String(e.details.reason ?? 'invalid')).inc()
         }
         throw e
       }
