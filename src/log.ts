@@ -60,7 +60,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
  * instead of one write per line: at tens of thousands of requests per second a write(2) per
  * line costs more than the request. pino flushes what is left when the process exits.
  */
-const LOG_BUFFER_BYTES = 16 * 1024
+const LOG_BUFFER_BYTES = 8 * 1024 // sonic-boom needs it below its 16 KiB maxWrite
 const LOG_FLUSH_MS = 250
 
 export interface RequestLine {

@@ -54,7 +54,14 @@ export async function createHttpServer(config: Config, deps: HttpDeps): Promise<
     throw new FolioError('not_found')
   })
   instrumentHttp(app, deps.metrics)
-  app.addHook('preParsing', async (req) => checkMediaType(req))
+  app.addHook('preParsing', (req, _reply, payload, done) => {
+    try {
+      checkMediaType(req)
+    } catch (e) {
+      return done(e as Error)
+    }
+    done(null, payload)
+  })
   const requestLine = createRequestLogger(deps.log)
   // Callback-style hooks on the hot path: an async hook costs a promise and a microtask turn.
   app.addHook('onResponse', (req, reply, done) => {
