@@ -36,6 +36,7 @@ const COLD_N = Number(process.env.BENCH_COLD_N ?? 300)
 /** A PostgreSQL URL for Folio (a scratch database); unset → embedded PGlite. */
 const DATABASE_URL = process.env.BENCH_DATABASE_URL
 const LOG_OFF = process.env.BENCH_LOG_OFF !== '0'
+const COMPARE_MAIN = process.env.BENCH_COMPARE_MAIN
 
 function keysFor(alg: JwtAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
   if (alg.startsWith('RS') || alg.startsWith('PS')) return generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -55,7 +56,7 @@ export function httpGet(url: string, init: { method?: string; headers?: Record<s
   })
 }
 
-async function startBenchFolio(dataDir: string, publicKey: KeyObject, env: Record<string, string> = {}): Promise<ChildServer> {
+async function startBenchFolio(dataDir: string, publicKey: KeyObject, env: Record<string, string> = {}, main?: string): Promise<ChildServer> {
   return startFolio({
     DATA_DIR: dataDir,
     API_AUTH_TOKEN: API_TOKEN,
@@ -63,7 +64,7 @@ async function startBenchFolio(dataDir: string, publicKey: KeyObject, env: Recor
     JWT_ALGORITHM: 'ES256',
     ...(DATABASE_URL ? { DATABASE_URL } : {}),
     ...env,
-  })
+  }, { main })
 }
 
 async function upload(folio: ChildServer): Promise<void> {
@@ -81,10 +82,10 @@ async function httpBench(): Promise<void> {
   const { privateKey, publicKey } = keysFor('ES256')
   const dirs: string[] = []
   const servers: ChildServer[] = []
-  const start = async (env: Record<string, string> = {}) => {
+  const start = async (env: Record<string, string> = {}, main?: string) => {
     const d = await mkdtemp(join(tmpdir(), 'folio-bench-jwt-'))
     dirs.push(d)
-    const s = await startBenchFolio(d, publicKey, env)
+    const s = await startBenchFolio(d, publicKey, env, main)
     servers.push(s)
     await upload(s)
     return s
@@ -92,6 +93,8 @@ async function httpBench(): Promise<void> {
   try {
     const folio = await start()
     const quiet = LOG_OFF ? await start({ LOG_LEVEL: 'silent' }) : undefined
+    // BENCH_COMPARE_MAIN=<another build's dist/src/main.js>: that build too, in the same rounds.
+    const other = COMPARE_MAIN ? await start({}, COMPARE_MAIN) : undefined
     const token = await new SignJWT({ document_id: 'bench-doc', permissions: ['read-document'], jti: randomUUID() })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuedAt().setExpirationTime('1h').sign(privateKey)
     const jwt = { authorization: `Bearer ${token}` }
@@ -113,6 +116,10 @@ async function httpBench(): Promise<void> {
       { name: 'Folio JWT GET /i/d/:id/document_info', url: `${folio.url}/i/d/bench-doc/document_info`, headers: jwt },
       { name: 'Folio API token GET /api/documents/:id/document_info', url: `${folio.url}/api/documents/bench-doc/document_info`, headers: api },
       ...(quiet ? [{ name: 'Folio JWT document_info, LOG_LEVEL=silent', url: `${quiet.url}/i/d/bench-doc/document_info`, headers: jwt }] : []),
+      ...(other ? [
+        { name: 'compared build: JWT document_info', url: `${other.url}/i/d/bench-doc/document_info`, headers: jwt },
+        { name: 'compared build: API token document_info', url: `${other.url}/api/documents/bench-doc/document_info`, headers: api },
+      ] : []),
     ]
     console.log((await checkSaturation(bareJson, json[0]!, o)).text)
     let r = await interleave(json, o)
@@ -124,6 +131,7 @@ async function httpBench(): Promise<void> {
       { name: 'Folio JWT GET /i/d/:id/pages/0/image?width=400 (cached)', url: `${folio.url}/i/d/bench-doc/pages/0/image?width=400`, headers: jwt },
       { name: 'Folio API token GET /api/documents/:id/pages/0/image?width=400 (cached)', url: `${folio.url}/api/documents/bench-doc/pages/0/image?width=400`, headers: api },
       ...(quiet ? [{ name: 'Folio JWT page image, LOG_LEVEL=silent', url: `${quiet.url}/i/d/bench-doc/pages/0/image?width=400`, headers: jwt }] : []),
+      ...(other ? [{ name: 'compared build: JWT page image', url: `${other.url}/i/d/bench-doc/pages/0/image?width=400`, headers: jwt }] : []),
     ]
     console.log('\n' + (await checkSaturation(bareImage, img[0]!, o)).text)
     r = await interleave(img, o)

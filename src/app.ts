@@ -36,7 +36,7 @@ import { createRevocationService, type RevocationService } from './revocations/s
 import { createSecretsService, type SecretsService } from './secrets/service.js'
 import { instrumentBlobStore, instrumentDb } from './metrics/instrument.js'
 import { createMetricsRegistry, type MetricsRegistry } from './metrics/registry.js'
-import { registerRenderAndJwtMetrics } from './metrics/catalog.js'
+import { registerCacheMetrics, registerRenderAndJwtMetrics } from './metrics/catalog.js'
 import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from './nodes/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { createBlobStore } from './storage/from-config.js'
@@ -150,11 +150,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       : undefined
     const documents = createDocumentService({
       db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
+      cacheMaxEntries: config.documentCacheMaxEntries,
     })
     // Client JWTs (#3) are verified with the valid `jwt` secrets, several at once, and checked
     // against the in-memory revocation index before the verification cache (#4).
-    const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
-    const annotations = createAnnotationService({ db, documents, log, now: opts.now })
+    const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now, cacheSize: config.jwtCacheMaxEntries })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now, cacheMaxEntries: config.documentCacheMaxEntries })
     stopAnnotations = () => annotations.close()
     await annotations.start()
     const swept = await documents.sweep()
@@ -165,8 +166,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const dashboardCredentials = createSecretCredentials(config.dashboard.username, secrets)
     const sessionSigner = secrets.signer('dashboard-session')
 
-    // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
-    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
+    // Hot pages also in memory: RENDER_CACHE_MEMORY_BYTES, or the disk bound when that is smaller.
+    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(config.render.cacheMemoryBytes, config.render.cacheMaxBytes))
     await renderCache.init()
     const render = createRenderService({
       documents,
@@ -175,6 +176,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         queueMax: config.render.queueMax,
         timeoutMs: config.render.timeoutMs,
         memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+        recycleBytes: config.render.workerRecycleMb * 1024 * 1024,
         log,
       }),
       cache: renderCache,
@@ -183,6 +185,19 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       log,
     })
     registerRenderAndJwtMetrics(metrics, { render: () => render.stats(), jwtCache: () => jwt.cacheStats() })
+    registerCacheMetrics(metrics, () => {
+      const r = render.stats()
+      const d = documents.cacheSizes()
+      return [
+        { cache: 'render_disk', entries: r.cacheEntries, bytes: r.cacheBytes, maxEntries: undefined, maxBytes: config.render.cacheMaxBytes },
+        { cache: 'render_memory', entries: r.cacheMemoryEntries, bytes: r.cacheMemoryBytes, maxBytes: Math.min(config.render.cacheMemoryBytes, config.render.cacheMaxBytes) },
+        { cache: 'jwt_verification', entries: jwt.cacheStats().size, maxEntries: config.jwtCacheMaxEntries },
+        { cache: 'document_sources', entries: d.sources, maxEntries: config.documentCacheMaxEntries },
+        { cache: 'document_info', entries: d.infos, maxEntries: config.documentCacheMaxEntries },
+        { cache: 'annotation_versions', entries: annotations.cacheSize(), maxEntries: config.documentCacheMaxEntries },
+        { cache: 'render_engine', bytes: r.engineBytes, maxBytes: config.render.workerRecycleMb * 1024 * 1024 * r.workers },
+      ]
+    })
     const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
     const tls = config.tls ? await readTlsPair(config.tls) : undefined
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The compiled entry point (benchmarks run from dist/bench). */
-export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url))
+/** The compiled entry point (benchmarks run from dist/bench); BENCH_MAIN runs another build (a before/after comparison). */
+export const MAIN = process.env.BENCH_MAIN ?? fileURLToPath(new URL('../../src/main.js', import.meta.url))
 
 export interface ChildServer {
   child: ChildProcess
@@ -79,7 +79,7 @@ export function startChild(
  * Folio on an ephemeral loopback port in its default configuration (the log level users run,
  * "info"), unless BENCH_LOG_LEVEL or `env` says otherwise.
  */
-export function startFolio(env: Record<string, string | undefined>, opts: { stopSignal?: NodeJS.Signals; nodeArgs?: string[] } = {}): Promise<ChildServer> {
+export function startFolio(env: Record<string, string | undefined>, opts: { stopSignal?: NodeJS.Signals; nodeArgs?: string[]; main?: string } = {}): Promise<ChildServer> {
   const nodeArgs = opts.nodeArgs ?? process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  return startChild([...nodeArgs, MAIN], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL, ...env }, opts)
+  return startChild([...nodeArgs, opts.main ?? MAIN], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL, ...env }, opts)
 }

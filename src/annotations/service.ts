@@ -33,7 +33,7 @@ const INSTANT_JSON_FORMAT = 'https://pspdfkit.com/instant-json/v1'
 
 export interface WriteOptions { batch: boolean }
 
-export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date }) {
+export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date; cacheMaxEntries?: number }) {
   const { db, documents } = deps
   const now = deps.now ?? (() => new Date())
   const hub = new ChangeHub({ db, log: deps.log, now })
@@ -87,9 +87,11 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     return existing
   }
 
-  const versions = new SourceCache<number>(1000, 10_000)
+  const versions = new SourceCache<number>(1000, deps.cacheMaxEntries ?? 10_000)
 
   const service = {
+    /** Entries of the annotation-version cache (metrics). */
+    cacheSize: () => versions.size,
     /** 404 document_not_found unless the document exists. */
     assertDocument: mustExist,
 

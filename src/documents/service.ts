@@ -122,6 +122,8 @@ const BULK_DELETE_MAX = 10_000
 const SOURCE_CACHE_TTL_MS = 1000
 
 export interface DocumentService {
+  /** Entries of the in-memory caches (metrics). */
+  cacheSizes(): { sources: number; infos: number }
   stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
   createFromStaged(input: StagedCreate): Promise<DocumentCreated>
   create(input: CreateInput): Promise<DocumentCreated>
@@ -177,13 +179,16 @@ export function createDocumentService(deps: {
   remote?: RemoteFetcher
   now?: () => Date
   onUpload?: UploadHook
+  /** DOCUMENT_CACHE_MAX_ENTRIES: per in-memory cache. */
+  cacheMaxEntries?: number
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
-  const sources = new SourceCache<SourceBlob>(SOURCE_CACHE_TTL_MS, 10_000)
+  const cacheMax = deps.cacheMaxEntries ?? 10_000
+  const sources = new SourceCache<SourceBlob>(SOURCE_CACHE_TTL_MS, cacheMax)
   // document_info is what a viewer asks first and often (issue #3's bench): the same 1 s cache,
   // invalidated by this node's own writes; another node's change shows within the TTL.
-  const infos = new SourceCache<DocumentInfo>(SOURCE_CACHE_TTL_MS, 10_000)
+  const infos = new SourceCache<DocumentInfo>(SOURCE_CACHE_TTL_MS, cacheMax)
   const forget = (id: string) => {
     sources.invalidate(id)
     infos.invalidate(id)
@@ -304,6 +309,7 @@ export function createDocumentService(deps: {
   }
 
   return {
+    cacheSizes: () => ({ sources: sources.size, infos: infos.size }),
     stage,
     createFromStaged,
     async create(input) {

@@ -13,6 +13,11 @@ export class SourceCache<T> {
 
   constructor(private readonly ttlMs: number, private readonly maxEntries: number, private readonly now: () => number = Date.now) {}
 
+  /** Entries held (some may have expired and wait to be replaced or evicted). */
+  get size(): number {
+    return this.entries.size
+  }
+
   async get(id: string, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(id)
     if (hit && hit.expires > this.now()) return hit.value

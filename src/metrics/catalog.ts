@@ -44,3 +44,24 @@ export function registerRenderAndJwtMetrics(metrics: MetricsRegistry, src: { ren
     jwtMisses.set(j.misses)
   })
 }
+
+export interface CacheState { cache: string; entries?: number; bytes?: number; maxEntries?: number; maxBytes?: number }
+
+/**
+ * Every in-memory or on-disk cache by name: what it holds and its configured bound, read at
+ * each scrape, so a dashboard shows a cache filling towards its cap (and never past it).
+ */
+export function registerCacheMetrics(metrics: MetricsRegistry, read: () => CacheState[]): void {
+  const entries = metrics.gauge('folio_cache_entries', 'Entries held by each cache', ['cache'])
+  const bytes = metrics.gauge('folio_cache_bytes', 'Bytes held by each cache that is bounded by size', ['cache'])
+  const maxEntries = metrics.gauge('folio_cache_max_entries', 'Configured entry bound of each cache', ['cache'])
+  const maxBytes = metrics.gauge('folio_cache_max_bytes', 'Configured byte bound of each cache', ['cache'])
+  metrics.onCollect(() => {
+    for (const c of read()) {
+      if (c.entries !== undefined) entries.labels(c.cache).set(c.entries)
+      if (c.bytes !== undefined) bytes.labels(c.cache).set(c.bytes)
+      if (c.maxEntries !== undefined) maxEntries.labels(c.cache).set(c.maxEntries)
+      if (c.maxBytes !== undefined) maxBytes.labels(c.cache).set(c.maxBytes)
+    }
+  })
+}

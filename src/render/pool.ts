@@ -17,6 +17,8 @@ export interface PoolOptions {
   queueMax: number
   timeoutMs: number
   memoryBytes: number
+  /** Engine memory after which a worker is replaced (RENDER_WORKER_RECYCLE_MB). */
+  recycleBytes?: number
   log: Logger
 }
 
@@ -34,6 +36,8 @@ export interface PoolStats {
   queued: number
   /** Workers terminated because of a timeout, an engine abort, a crash or memory growth. */
   replaced: number
+  /** Engine (WebAssembly) memory of the live workers, as last reported, bytes. */
+  engineBytes: number
 }
 
 interface Pending {
@@ -44,6 +48,8 @@ interface Pending {
 }
 
 interface Slot {
+  /** Engine memory the worker reported after its last job. */
+  heapBytes?: number
   worker: Worker
   ready: boolean
   open: Set<string>
@@ -86,6 +92,7 @@ export class RenderPool {
       busy: this.slots.filter((s) => s.busy).length,
       queued: this.queue.length,
       replaced: this.replaced,
+      engineBytes: this.slots.reduce((a, s) => a + (s.heapBytes ?? 0), 0),
     }
   }
 
@@ -119,7 +126,7 @@ export class RenderPool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_URL, {
-      workerData: { memoryBytes: this.opts.memoryBytes } satisfies WorkerOptions,
+      workerData: { memoryBytes: this.opts.memoryBytes, recycleBytes: this.opts.recycleBytes } satisfies WorkerOptions,
       // The engine's WebAssembly memory is capped separately; this bounds the JS side.
       resourceLimits: { maxOldGenerationSizeMb: 256 },
       stdout: true,
@@ -185,6 +192,7 @@ export class RenderPool {
     if (!pending) return
     if (msg.type === 'done') {
       slot.open = new Set(msg.open)
+      slot.heapBytes = msg.heapBytes
       pending.resolve(msg.result)
       if (msg.recycle) void this.remove(slot, undefined)
     } else if (msg.type === 'failed') {

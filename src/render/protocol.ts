@@ -73,7 +73,7 @@ export interface JobMessage {
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; id: number; result: JobResult; open: string[]; recycle: boolean }
+  | { type: 'done'; id: number; result: JobResult; open: string[]; recycle: boolean; heapBytes?: number }
   /** A failure the engine reported cleanly; the worker stays usable. */
   | { type: 'failed'; id: number; reason: RenderFailure | 'missing'; message: string; open: string[] }
   /** The engine aborted: its state is undefined, the pool must replace this worker. */
@@ -82,4 +82,6 @@ export type WorkerReply =
 export interface WorkerOptions {
   /** Cap of the engine's WebAssembly memory, bytes. */
   memoryBytes: number
+  /** Past this much engine memory after a job, the worker asks to be replaced (default ¾ of the cap). */
+  recycleBytes?: number
 }

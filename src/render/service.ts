@@ -54,7 +54,7 @@ export type Rendered =
 export interface RenderService {
   pageImage(documentId: string, pageIndex: number, req: ImageRequest, ifNoneMatch?: string): Promise<Rendered>
   pageText(documentId: string, pageIndex: number, ifNoneMatch?: string): Promise<Rendered>
-  stats(): PoolStats & { cacheBytes: number }
+  stats(): PoolStats & { cacheBytes: number; cacheEntries: number; cacheMemoryBytes: number; cacheMemoryEntries: number }
   close(): Promise<void>
 }
 
@@ -177,7 +177,8 @@ export function createRenderService(deps: RenderDeps): RenderService {
     },
 
     stats() {
-      return { ...pool.stats(), cacheBytes: cache.sizeBytes }
+      const c = cache.stats
+      return { ...pool.stats(), cacheBytes: cache.sizeBytes, cacheEntries: c.entries, cacheMemoryBytes: c.memoryBytes, cacheMemoryEntries: c.memoryEntries }
     },
 
     close() {

@@ -65,8 +65,10 @@ port.on('message', (msg: JobMessage) => {
     } else {
       result = engine.text(doc, msg.job.pageIndex, msg.job.maxChars)
     }
-    const recycle = engine.heapBytes > options.memoryBytes * 0.75
-    post({ type: 'done', id: msg.id, result, open: [...open.keys()], recycle }, transfer)
+    // WebAssembly memory never shrinks: the high-water mark of every render at every size
+    // stays resident, so past RENDER_WORKER_RECYCLE_MB a fresh worker takes over.
+    const recycle = engine.heapBytes > (options.recycleBytes ?? options.memoryBytes * 0.75)
+    post({ type: 'done', id: msg.id, result, open: [...open.keys()], recycle, heapBytes: engine.heapBytes }, transfer)
   } catch (e) {
     if (e instanceof EngineFailure) {
       post({ type: 'failed', id: msg.id, reason: e.reason, message: e.message, open: [...open.keys()] })
