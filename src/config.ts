@@ -47,7 +47,6 @@ export const DEFAULTS = {
   RENDER_WORKER_MEMORY_MB: 1024, // MiB of engine (WebAssembly) memory per worker
   RENDER_CACHE_MAX_BYTES: 1_073_741_824, // bytes of rendered pages on disk (1 GiB); 0 = no cache
   RENDER_CACHE_MEMORY_BYTES: 67_108_864, // bytes of the hottest rendered pages also kept in memory (64 MiB)
-  RENDER_WORKER_RECYCLE_MB: 512, // MiB of engine memory after which a render worker is replaced
   JWT_CACHE_MAX_ENTRIES: 10_000, // verified tokens kept (LRU); 0 = verify every request
   DOCUMENT_CACHE_MAX_ENTRIES: 10_000, // per cache: document sources, document_info, annotation versions (1 s each)
 } as const
@@ -350,12 +349,15 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
       cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
       cacheMemoryBytes: r.int('RENDER_CACHE_MEMORY_BYTES', DEFAULTS.RENDER_CACHE_MEMORY_BYTES, 0, Number.MAX_SAFE_INTEGER),
-      workerRecycleMb: r.int('RENDER_WORKER_RECYCLE_MB', DEFAULTS.RENDER_WORKER_RECYCLE_MB, 64, 2048),
+      // No fixed default: half of RENDER_WORKER_MEMORY_MB (MiB of engine memory after which a
+      // render worker is replaced), so lowering the cap alone stays a valid configuration.
+      workerRecycleMb: r.raw('RENDER_WORKER_RECYCLE_MB') === undefined ? -1 : r.int('RENDER_WORKER_RECYCLE_MB', 0, 64, 2048),
     },
     jwtCacheMaxEntries: r.int('JWT_CACHE_MAX_ENTRIES', DEFAULTS.JWT_CACHE_MAX_ENTRIES, 0, 10_000_000),
     documentCacheMaxEntries: r.int('DOCUMENT_CACHE_MAX_ENTRIES', DEFAULTS.DOCUMENT_CACHE_MAX_ENTRIES, 1, 10_000_000),
   }
 
+  if (config.render.workerRecycleMb === -1) config.render.workerRecycleMb = Math.floor(config.render.workerMemoryMb / 2)
   if (config.render.workerRecycleMb > config.render.workerMemoryMb) {
     r.problem(`RENDER_WORKER_RECYCLE_MB: ${config.render.workerRecycleMb} is above RENDER_WORKER_MEMORY_MB (${config.render.workerMemoryMb}); a worker could never reach it`)
   }

@@ -60,7 +60,7 @@ describe('configuration', () => {
 
   test('RENDER_* variables: defaults, bounds, and a pixel cap that must fit the worker memory', () => {
     const d = loadConfig({})
-    assert.deepEqual({ ...d.render }, { workers: undefined, timeoutMs: 20000, queueMax: 64, maxPixels: 40000000, workerMemoryMb: 1024, cacheMaxBytes: 1073741824 })
+    assert.deepEqual({ ...d.render }, { workers: undefined, timeoutMs: 20000, queueMax: 64, maxPixels: 40000000, workerMemoryMb: 1024, workerRecycleMb: 512, cacheMaxBytes: 1073741824, cacheMemoryBytes: 67108864 })
     const c = loadConfig({ RENDER_WORKERS: '3', RENDER_TIMEOUT_MS: '500', RENDER_QUEUE_MAX: '2', RENDER_CACHE_MAX_BYTES: '0' })
     assert.deepEqual([c.render.workers, c.render.timeoutMs, c.render.queueMax, c.render.cacheMaxBytes], [3, 500, 2, 0])
     const p = problems({ RENDER_WORKERS: '0', RENDER_TIMEOUT_MS: 'soon', RENDER_QUEUE_MAX: '0', RENDER_WORKER_MEMORY_MB: '4096', RENDER_CACHE_MAX_BYTES: '-1' })
