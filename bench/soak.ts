@@ -4,6 +4,7 @@
  *   npm run bench:soak                         # 10 minutes against PostgreSQL at 127.0.0.1:5432
  *   SOAK_SECONDS=60 npm run bench:soak         # a smoke run
  *   SOAK_DATABASE_URL=postgres://… SOAK_WORKERS=8 SOAK_STREAMS=20 npm run bench:soak
+ *   SOAK_ENV='{"RENDER_CACHE_MEMORY_BYTES":"16777216","MALLOC_ARENA_MAX":"2"}' npm run bench:soak   # extra environment for Folio
  *
  * Folio runs as a child process in its default configuration on a scratch PostgreSQL database
  * (created and dropped here). The load, from SOAK_WORKERS loops and SOAK_STREAMS live streams:
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     API_AUTH_TOKEN: TOKEN,
     JWT_ALGORITHM: 'ES256',
     JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    ...(JSON.parse(process.env.SOAK_ENV ?? '{}') as Record<string, string>),
   }, { stopSignal: 'SIGTERM' })
   const agent = new Agent({ connections: WORKERS + STREAMS + 4, keepAliveTimeout: 10_000 })
   const req = (path: string, init: RequestInit = {}) => undiciFetch(folio.url + path, { dispatcher: agent, ...init })
@@ -176,7 +178,7 @@ async function main(): Promise<void> {
       const n = [...byOp.values()].reduce((a, t) => a + t.ok, 0)
       console.log(`  ${last.s.toFixed(0).padStart(4)} s  RSS ${last.rss.toFixed(0)} MB  ${n} requests  load ${loadAverage()}`)
     }, 60_000)
-    console.log(`bench/soak: ${SECONDS} s, ${WORKERS} request loops + ${STREAMS} live streams, Folio default configuration on PostgreSQL, load average ${loadAverage()}`)
+    console.log(`bench/soak: ${SECONDS} s, ${WORKERS} request loops + ${STREAMS} live streams, Folio ${process.env.SOAK_ENV ? `with ${process.env.SOAK_ENV}` : 'default configuration'} on PostgreSQL, load average ${loadAverage()}`)
     await Promise.all([...Array.from({ length: WORKERS }, worker), ...Array.from({ length: STREAMS }, (_, i) => stream(i))])
     clearInterval(sampler)
     clearInterval(minute)
