@@ -91,8 +91,13 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   function fromCache(token: string, tokenHash: string, at: Date): Grant | undefined {
     const hit = cache.get(tokenHash, at.getTime())
     if (hit === undefined) return undefined
-    // Revocation first: a cached verification never outlives a revocation (spec §5).
-    if (revocations.isRevoked(hit.facts)) throw refuse('revoked')
+    // Revocation first: a cached verification never outlives a revocation (spec §5). The lookups
+    // run again only after the set gained a revocation since this token's last check.
+    const version = revocations.version
+    if (version === undefined || hit.revocationsChecked !== version) {
+      if (revocations.isRevoked(hit.facts)) throw refuse('revoked')
+      hit.revocationsChecked = version
+    }
     if (opts.keyRing.validKeys(at).some((k) => k.id === hit.keyId && k.fingerprint === hit.keyFingerprint)) return hit.grant
     cache.delete(tokenHash)
     return undefined
