@@ -1,45 +1,42 @@
 /**
- * bench/jwt (issue #3): what a client JWT costs.
+ * bench/jwt: what a client JWT request costs, against the runtime's own limit.
  *
  *   npm run bench:jwt
- *   BENCH_SECONDS=5 BENCH_ROUNDS=2 BENCH_SLICE_MS=500 BENCH_CONNECTIONS=32 BENCH_LOG_LEVEL=warn npm run bench:jwt
+ *   BENCH_SECONDS=4 BENCH_ROUNDS=5 BENCH_CONNECTIONS=32 npm run bench:jwt
  *
- * 1. Requests per second of `GET /i/d/:id/document_info` with a valid ES256 token (verified once,
- *    then served from the verification cache) against a bare `node:http` server answering the
- *    same JSON bytes, in the same run, taking turns in short slices, same load generator
- *    (keep-alive, N connections). Both servers are child processes; the ratio is the figure (goal ≥ 0.8).
- *    Beside it, the same route on /api (no JWT) and a JWT-checked path with no database work,
- *    which split the cost between the JWT check and the document lookup.
- *    BENCH_DATABASE_URL=postgres://… runs Folio on that (scratch) PostgreSQL database;
+ * 1. HTTP, through the shared harness (bench/helpers/load.ts: autocannon, generator check,
+ *    interleaved rounds, medians with spread). Folio runs as a child process in its default
+ *    configuration (log level info) on the embedded database, or on BENCH_DATABASE_URL
+ *    (a scratch PostgreSQL database). Two groups, each against its own bare `node:http` server
+ *    answering the same bytes with the same content type:
+ *    - JSON: `GET /i/d/:id/document_info` with an ES256 token (verified once, then served from
+ *      the verification cache), the same route on /api with the API token, and the JWT route of
+ *      a second Folio with logging off (LOG_LEVEL=silent) beside it (BENCH_LOG_OFF=0 skips it);
+ *    - cached page image: `GET /i/d/:id/pages/0/image?width=400` (JWT) and the /api twin.
  *    BENCH_ONLY=http or BENCH_ONLY=cold runs one part.
  * 2. Cold (uncached) verification per algorithm through Folio's verifier (jose), one at a time
  *    and 16 in flight, against a bare `crypto.verify` of the same signature as baseline; and the
  *    cached path.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomUUID, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { Agent, request } from 'node:http'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { SignJWT } from 'jose'
 import { createJwtVerifier } from '../src/auth/jwt.js'
 import { createStaticKeyRing } from '../test/helpers/static-key-ring.js'
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../src/config.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
+import { checkSaturation, header, shoot, interleave, loadOptionsFromEnv, startBareServer, table, type Target } from './helpers/load.js'
+import { startFolio, type ChildServer } from './helpers/server.js'
 
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
 const API_TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 500)
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
-const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn'
 const COLD_N = Number(process.env.BENCH_COLD_N ?? 300)
 /** A PostgreSQL URL for Folio (a scratch database); unset → embedded PGlite. */
 const DATABASE_URL = process.env.BENCH_DATABASE_URL
-
+const LOG_OFF = process.env.BENCH_LOG_OFF !== '0'
+const COMPARE_MAIN = process.env.BENCH_COMPARE_MAIN
 
 function keysFor(alg: JwtAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
   if (alg.startsWith('RS') || alg.startsWith('PS')) return generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -47,139 +44,102 @@ function keysFor(alg: JwtAlgorithm): { privateKey: KeyObject; publicKey: KeyObje
   return generateKeyPairSync('ec', { namedCurve: { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg as 'ES256'] })
 }
 
-async function waitForLine(child: ChildProcess, re: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const onData = (d: Buffer) => {
-      out += d
-      const m = re.exec(out)
-      if (m) {
-        child.stdout!.off('data', onData)
-        child.stdout!.resume() // keep draining whatever else is printed
-        resolve(m[1]!)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.on('exit', (c) => reject(new Error(`child exited ${c}: ${out}`)))
-  })
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (child.exitCode !== null) return r()
-    child.on('exit', () => r())
-    child.kill('SIGTERM')
-  })
-}
-
-function httpJson(url: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<{ status: number; body: Buffer }> {
+export function httpGet(url: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {}): Promise<{ status: number; body: Buffer; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method ?? 'GET', headers: init.headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }))
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers }))
     })
     req.on('error', reject)
     req.end(init.body)
   })
 }
 
-/** N keep-alive connections, each sending the next request as soon as the last answered. */
-async function load(url: string, headers: Record<string, string>, seconds: number, expect = 200): Promise<{ rps: number; errors: number; seconds: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
-  const until = performance.now() + seconds * 1000
-  let ok = 0
-  let errors = 0
-  const one = () => new Promise<void>((resolve) => {
-    const req = request(url, { agent, headers }, (res) => {
-      res.resume()
-      res.on('end', () => {
-        if (res.statusCode === expect) ok++
-        else errors++
-        resolve()
-      })
-    })
-    req.on('error', () => {
-      errors++
-      resolve()
-    })
-    req.end()
+async function startBenchFolio(dataDir: string, publicKey: KeyObject, env: Record<string, string> = {}, main?: string): Promise<ChildServer> {
+  return startFolio({
+    DATA_DIR: dataDir,
+    API_AUTH_TOKEN: API_TOKEN,
+    JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    JWT_ALGORITHM: 'ES256',
+    ...(DATABASE_URL ? { DATABASE_URL } : {}),
+    ...env,
+  }, { main })
+}
+
+async function upload(folio: ChildServer): Promise<void> {
+  const up = await httpGet(`${folio.url}/api/documents?document_id=bench-doc`, {
+    method: 'POST',
+    headers: { authorization: `Token token="${API_TOKEN}"`, 'content-type': 'application/pdf' },
+    body: makePdf({ pages: Array.from({ length: 10 }, () => ({ width: 612, height: 792 })) }),
   })
-  const t0 = performance.now()
-  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (performance.now() < until) await one()
-  }))
-  const elapsed = (performance.now() - t0) / 1000
-  agent.destroy()
-  return { rps: ok / elapsed, errors, seconds: elapsed }
+  // 409: the document is already there (a second Folio on the same PostgreSQL database).
+  if (up.status !== 200 && up.status !== 409) throw new Error(`upload failed: ${up.status} ${up.body}`)
 }
 
 async function httpBench(): Promise<void> {
+  const o = loadOptionsFromEnv()
   const { privateKey, publicKey } = keysFor('ES256')
-  const dataDir = await mkdtemp(join(tmpdir(), 'folio-bench-jwt-'))
-  const folio = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, API_AUTH_TOKEN: API_TOKEN, LOG_LEVEL, JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }) as string, JWT_ALGORITHM: 'ES256', ...(DATABASE_URL ? { DATABASE_URL } : {}) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let bare: ChildProcess | undefined
+  const dirs: string[] = []
+  const servers: ChildServer[] = []
+  const start = async (env: Record<string, string> = {}, main?: string) => {
+    const d = await mkdtemp(join(tmpdir(), 'folio-bench-jwt-'))
+    dirs.push(d)
+    const s = await startBenchFolio(d, publicKey, env, main)
+    servers.push(s)
+    await upload(s)
+    return s
+  }
   try {
-    const folioUrl = await waitForLine(folio, /listening on (http:\/\/\S+)/)
-    const up = await httpJson(`${folioUrl}/api/documents?document_id=bench-doc`, {
-      method: 'POST',
-      headers: { authorization: `Token token="${API_TOKEN}"`, 'content-type': 'application/pdf' },
-      body: makePdf({ pages: Array.from({ length: 10 }, () => ({ width: 612, height: 792 })) }),
-    })
-    if (up.status !== 200) throw new Error(`upload failed: ${up.status} ${up.body}`)
+    const folio = await start()
+    const quiet = LOG_OFF ? await start({ LOG_LEVEL: 'silent' }) : undefined
+    // BENCH_COMPARE_MAIN=<another build's dist/src/main.js>: that build too, in the same rounds.
+    const other = COMPARE_MAIN ? await start({}, COMPARE_MAIN) : undefined
     const token = await new SignJWT({ document_id: 'bench-doc', permissions: ['read-document'], jti: randomUUID() })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuedAt().setExpirationTime('1h').sign(privateKey)
-    const folioPath = `${folioUrl}/i/d/bench-doc/document_info`
-    const headers = { authorization: `Bearer ${token}` }
-    const body = await httpJson(folioPath, { headers })
-    if (body.status !== 200) throw new Error(`document_info: ${body.status} ${body.body}`)
+    const jwt = { authorization: `Bearer ${token}` }
+    const api = { authorization: `Token token="${API_TOKEN}"` }
+    const info = await httpGet(`${folio.url}/i/d/bench-doc/document_info`, { headers: jwt })
+    if (info.status !== 200) throw new Error(`document_info: ${info.status} ${info.body}`)
+    const image = await httpGet(`${folio.url}/i/d/bench-doc/pages/0/image?width=400`, { headers: jwt })
+    if (image.status !== 200) throw new Error(`page image: ${image.status} ${image.body}`)
+    for (const s of servers) await httpGet(`${s.url}/api/documents/bench-doc/pages/0/image?width=400`, { headers: api }) // fills each cache
 
-    // The baseline answers the very same bytes with the same content type.
-    bare = spawn(process.execPath, ['-e', `
-      const body = Buffer.from(process.env.BODY, 'base64')
-      require('node:http').createServer((req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length })
-        res.end(body)
-      }).listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port) })
-    `], { env: { PATH: process.env.PATH, BODY: body.body.toString('base64') }, stdio: ['ignore', 'pipe', 'inherit'] })
-    const bareUrl = await waitForLine(bare, /listening on (http:\/\/\S+)/)
+    const bareJson = await startBareServer(info.body, { 'content-type': String(info.headers['content-type']) })
+    servers.push(bareJson)
+    const bareImage = await startBareServer(image.body, { 'content-type': String(image.headers['content-type']), etag: String(image.headers.etag), 'cache-control': String(image.headers['cache-control']) })
+    servers.push(bareImage)
 
-    // What else is measured, to tell the JWT's share from the rest: the same route on /api
-    // (API token, same service and query) and a path under /i that ends after the JWT check (404).
-    const targets = [
-      { name: 'bare node:http', url: bareUrl, headers, expect: 200 },
-      { name: 'Folio GET /i/d/:id/document_info (JWT)', url: folioPath, headers, expect: 200 },
-      { name: 'Folio GET /api/documents/:id/document_info (API token)', url: `${folioUrl}/api/documents/bench-doc/document_info`, headers: { authorization: `Token token="${API_TOKEN}"` }, expect: 200 },
-      { name: 'Folio GET /i/d/:id/unknown (JWT check, then 404, no database)', url: `${folioUrl}/i/d/bench-doc/unknown`, headers, expect: 404 },
+    const db = DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'
+    const json: Target[] = [
+      { name: 'bare node:http (same JSON)', url: bareJson.url },
+      { name: 'Folio JWT GET /i/d/:id/document_info', url: `${folio.url}/i/d/bench-doc/document_info`, headers: jwt },
+      { name: 'Folio API token GET /api/documents/:id/document_info', url: `${folio.url}/api/documents/bench-doc/document_info`, headers: api },
+      ...(quiet ? [{ name: 'Folio JWT document_info, LOG_LEVEL=silent', url: `${quiet.url}/i/d/bench-doc/document_info`, headers: jwt }] : []),
+      ...(other ? [
+        { name: 'compared build: JWT document_info', url: `${other.url}/i/d/bench-doc/document_info`, headers: jwt },
+        { name: 'compared build: API token document_info', url: `${other.url}/api/documents/bench-doc/document_info`, headers: api },
+      ] : []),
     ]
-    for (const t of targets) await load(t.url, t.headers, 1, t.expect) // warm-up: JIT, pools
-    // Short slices, the targets taking turns, so that the load of other processes on a shared
-    // machine falls on all of them alike; each target gets SECONDS × ROUNDS in total.
-    const total = new Map<string, { ok: number; s: number }>(targets.map((t) => [t.name, { ok: 0, s: 0 }]))
-    const slices = Math.max(1, Math.round((SECONDS * ROUNDS * 1000) / SLICE_MS))
-    for (let i = 0; i < slices; i++) {
-      for (const t of targets) {
-        const x = await load(t.url, t.headers, SLICE_MS / 1000, t.expect)
-        if (x.errors > 0) throw new Error(`${t.name}: ${x.errors} unexpected answers`)
-        const acc = total.get(t.name)!
-        acc.ok += x.rps * x.seconds
-        acc.s += x.seconds
-      }
-    }
-    const rate = (name: string) => total.get(name)!.ok / total.get(name)!.s
-    const base = rate(targets[0]!.name)
-    console.log(`${CONNECTIONS} connections, ${slices} turns of ${SLICE_MS} ms per target, LOG_LEVEL=${LOG_LEVEL}, database ${DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}:`)
-    for (const t of targets) {
-      const m = rate(t.name)
-      console.log(`  ${t.name.padEnd(62)} ${m.toFixed(0).padStart(6)} req/s  ratio to bare ${(m / base).toFixed(2)}`)
-    }
+    console.log((await checkSaturation(bareJson, json[0]!, o)).text)
+    let r = await interleave(json, o)
+    console.log(`\n### document_info (${info.body.length} B JSON): ${header(o, `Folio LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info (default)'}, database ${db}`)}\n`)
+    console.log(table(json, r))
+
+    const img: Target[] = [
+      { name: `bare node:http (same ${image.body.length} B PNG)`, url: bareImage.url },
+      { name: 'Folio JWT GET /i/d/:id/pages/0/image?width=400 (cached)', url: `${folio.url}/i/d/bench-doc/pages/0/image?width=400`, headers: jwt },
+      { name: 'Folio API token GET /api/documents/:id/pages/0/image?width=400 (cached)', url: `${folio.url}/api/documents/bench-doc/pages/0/image?width=400`, headers: api },
+      ...(quiet ? [{ name: 'Folio JWT page image, LOG_LEVEL=silent', url: `${quiet.url}/i/d/bench-doc/pages/0/image?width=400`, headers: jwt }] : []),
+      ...(other ? [{ name: 'compared build: JWT page image', url: `${other.url}/i/d/bench-doc/pages/0/image?width=400`, headers: jwt }] : []),
+    ]
+    console.log('\n' + (await checkSaturation(bareImage, img[0]!, o)).text)
+    r = await interleave(img, o)
+    console.log(`\n### cached page image: ${header(o, `Folio LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info (default)'}, database ${db}`)}\n`)
+    console.log(table(img, r))
   } finally {
-    if (bare) await stop(bare)
-    await stop(folio)
-    await rm(dataDir, { recursive: true, force: true })
+    for (const s of servers.reverse()) await s.stop()
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
   }
 }
 
@@ -227,6 +187,42 @@ async function coldBench(): Promise<void> {
   console.log(`\nCached verification (same token, sha256 + LRU + revocation check + key check): ${(1e6 / cached).toFixed(2)} µs (${cached.toFixed(0)}/s)`)
 }
 
-// BENCH_ONLY=http or BENCH_ONLY=cold runs one part.
-if (process.env.BENCH_ONLY !== 'cold') await httpBench()
-if (process.env.BENCH_ONLY !== 'http') await coldBench()
+/**
+ * BENCH_ONLY=profile: one Folio per route under --cpu-prof, loaded for BENCH_SECONDS × 3, its
+ * profile written to BENCH_PROFILE_DIR (default ./bench-profiles) when it exits; open the
+ * .cpuprofile in Chrome DevTools or any speedscope-like viewer.
+ */
+async function profileBench(): Promise<void> {
+  const o = loadOptionsFromEnv()
+  const outDir = process.env.BENCH_PROFILE_DIR ?? join(process.cwd(), 'bench-profiles')
+  const { privateKey, publicKey } = keysFor('ES256')
+  const token = await new SignJWT({ document_id: 'bench-doc', permissions: ['read-document'], jti: randomUUID() })
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuedAt().setExpirationTime('1h').sign(privateKey)
+  const jwt = { authorization: `Bearer ${token}` }
+  for (const [name, path] of [['document-info', '/i/d/bench-doc/document_info'], ['page-image', '/i/d/bench-doc/pages/0/image?width=400']] as const) {
+    const dir = await mkdtemp(join(tmpdir(), 'folio-bench-prof-'))
+    const folio = await startFolio({
+      DATA_DIR: dir, API_AUTH_TOKEN: API_TOKEN, JWT_ALGORITHM: 'ES256',
+      JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      ...(DATABASE_URL ? { DATABASE_URL } : {}),
+    }, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', outDir, '--cpu-prof-name', `${name}.cpuprofile`] })
+    try {
+      await upload(folio)
+      const t: Target = { name, url: folio.url + path, headers: jwt }
+      await shoot(t, { connections: o.connections, seconds: 1 })
+      const s = await shoot(t, { connections: o.connections, seconds: o.seconds * 3 })
+      console.log(`${name}: ${s.rps.toFixed(0)} req/s under the profiler → ${join(outDir, `${name}.cpuprofile`)}`)
+    } finally {
+      await folio.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+// BENCH_ONLY=http, BENCH_ONLY=cold or BENCH_ONLY=profile runs one part.
+const only = process.env.BENCH_ONLY
+if (only === 'profile') await profileBench()
+else {
+  if (only !== 'cold') await httpBench()
+  if (only !== 'http') await coldBench()
+}

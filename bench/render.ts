@@ -27,7 +27,8 @@ import { promisify } from 'node:util'
 import { createLogger } from '../src/log.js'
 import { PdfWorkPool } from '../src/workers/pool.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
-import { startChild, startFolio as startChildFolio } from './helpers/server.js'
+import { checkSaturation, header, interleave, loadOptionsFromEnv, median, startBareServer, table, type Target } from './helpers/load.js'
+import { startFolio as startChildFolio } from './helpers/server.js'
 
 const run = promisify(execFile)
 const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
@@ -38,7 +39,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16)
 const RASTER_PAGES = Number(process.env.BENCH_RASTER_PAGES ?? 30)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function sourcePdf(): Promise<{ bytes: Buffer; label: string; path?: string }> {
   const path = process.env.BENCH_PDF ?? (existsSync(GNUPLOT) ? GNUPLOT : undefined)
@@ -52,21 +52,12 @@ function startFolio(dataDir: string, extra: Record<string, string> = {}) {
   return startChildFolio({ DATA_DIR: dataDir, API_AUTH_TOKEN: TOKEN, ...extra })
 }
 
-/** The baseline server: node:http answering the given file's bytes, as a static file server would. */
-function startBare(file: string) {
-  const code = `
-    const http = require('node:http'); const body = require('node:fs').readFileSync(${JSON.stringify(file)});
-    http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length, etag: '"x"', 'cache-control': 'private, no-cache' }); res.end(body) })
-      .listen(0, '127.0.0.1', function () { console.log('bare on http://127.0.0.1:' + this.address().port) })`
-  return startChild(['-e', code], {}, { ready: /bare on (http:\/\/\S+)/ })
-}
-
-function get(agent: Agent, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+function get(agent: Agent, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }))
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers }))
     })
     req.on('error', reject)
     req.end()
@@ -78,22 +69,6 @@ async function timeOne(agent: Agent, url: string): Promise<number> {
   const r = await get(agent, url, { authorization: `Token token="${TOKEN}"` })
   if (r.status !== 200) throw new Error(`${url}: ${r.status} ${r.body.toString().slice(0, 200)}`)
   return performance.now() - t
-}
-
-/** Requests per second over `SECONDS` with `CONCURRENCY` keep-alive connections. */
-async function throughput(url: string, headers: Record<string, string>): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
-  const end = performance.now() + SECONDS * 1000
-  let done = 0
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < end) {
-      const r = await get(agent, url, headers)
-      if (r.status !== 200) throw new Error(`status ${r.status}`)
-      done++
-    }
-  }))
-  agent.destroy()
-  return done / SECONDS
 }
 
 async function main() {
@@ -176,19 +151,18 @@ async function main() {
     const p = usedPages[0]! - 1
     const url = `${cached.url}/api/documents/${id}/pages/${p}/image?width=1275&format=png`
     const first = await get(new Agent(), url, { authorization: `Token token="${TOKEN}"` })
-    const file = join(dir, 'page.png')
-    await (await import('node:fs/promises')).writeFile(file, first.body)
-    const bare = await startBare(file)
+    const bare = await startBareServer(first.body, { 'content-type': String(first.headers['content-type'] ?? 'image/png'), etag: String(first.headers.etag ?? '"x"'), 'cache-control': 'private, no-cache' })
     try {
-      console.log(`\n2. cached page (${(first.body.length / 1024).toFixed(0)} KB PNG), ${CONCURRENCY} keep-alive connections, ${SECONDS} s each, ${ROUNDS} interleaved rounds`)
-      const b: number[] = []
-      const f: number[] = []
-      for (let i = 0; i < ROUNDS; i++) {
-        b.push(await throughput(`${bare.url}/`, {}))
-        f.push(await throughput(url, { authorization: `Token token="${TOKEN}"` }))
-      }
-      console.log(`bare node:http ${b.map((x) => x.toFixed(0)).join(', ')} req/s | folio ${f.map((x) => x.toFixed(0)).join(', ')} req/s`)
-      console.log(`folio / bare: median ${(median(f) / median(b)).toFixed(2)}, best of each ${(Math.max(...f) / Math.max(...b)).toFixed(2)} (goal ≥ 0.8)`)
+      const o = loadOptionsFromEnv({ connections: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS })
+      const targets: Target[] = [
+        { name: `bare node:http (same ${(first.body.length / 1024).toFixed(0)} KB PNG from memory)`, url: bare.url },
+        { name: 'Folio GET /api/documents/:id/pages/:n/image (API token, cache hit)', url, headers: { authorization: `Token token="${TOKEN}"` } },
+      ]
+      console.log(`\n2. cached page: ${header(o, `Folio LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info (default)'}, embedded PGlite`)}`)
+      console.log((await checkSaturation(bare, targets[0]!, o)).text)
+      const r = await interleave(targets, o)
+      console.log(table(targets, r))
+      console.log(`folio / bare: median ${median(r.ratio.get(targets[1]!.name)!).toFixed(2)} (goal ≥ 0.8)`)
     } finally {
       await bare.stop()
     }

@@ -27,6 +27,7 @@ import { join } from 'node:path'
 import type { TokenFacts } from '../src/auth/keys.js'
 import { RevocationIndex, type RevocationKind } from '../src/revocations/cache.js'
 import { makePdf } from '../test/helpers/pdf-fixtures.js'
+import { loadAverage, processCpuSeconds, shoot } from './helpers/load.js'
 import { startFolio as startChildFolio, type ChildServer } from './helpers/server.js'
 
 const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef'
@@ -120,31 +121,19 @@ function call(url: string, method: string, path: string, body?: Buffer | string,
   })
 }
 
-/** CPU seconds (user + system) the process has used: /proc/<pid>/stat fields 14 and 15, in ticks of 10 ms. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
 interface Round { requests: number; rps: number; cpu: number }
 
 /**
- * Requests per second over SECONDS with CONCURRENCY loops (every answer must be 200), and the
- * server's own CPU time meanwhile: on a shared machine throughput swings with the neighbours'
- * load, while CPU per request measures what the server itself spends.
+ * Requests per second over SECONDS from autocannon with CONCURRENCY connections (bench/helpers/
+ * load.ts; every answer must be 200), and the server's own CPU time meanwhile: on a shared
+ * machine throughput swings with the neighbours' load, while CPU per request measures what the
+ * server itself spends.
  */
 async function throughput(s: Server, target: Target): Promise<Round> {
-  let n = 0
-  const cpu0 = await cpuSeconds(s.pid)
-  const end = performance.now() + SECONDS * 1000
-  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, c) => {
-    while (performance.now() < end) {
-      const r = await call(s.url, 'GET', target.path, undefined, undefined, target.auth(c))
-      if (r.status !== 200) throw new Error(`${r.status} ${r.text}`)
-      n++
-    }
-  }))
-  return { requests: n, rps: n / SECONDS, cpu: (await cpuSeconds(s.pid)) - cpu0 }
+  const cpu0 = processCpuSeconds(s.pid)
+  const r = await shoot({ name: target.label, url: s.url + target.path, headers: { authorization: target.auth(0) } }, { connections: CONCURRENCY, seconds: SECONDS })
+  if (r.bad > 0) throw new Error(`${target.label}: ${r.bad} unexpected answers`)
+  return { requests: r.rps * SECONDS, rps: r.rps, cpu: processCpuSeconds(s.pid) - cpu0 }
 }
 
 async function rssMb(pid: number): Promise<number> {
@@ -215,7 +204,7 @@ async function partTwo(dir: string): Promise<void> {
   const many = await startFolio(join(dir, 'b'))
   try {
     const targets = [await targetOn(none), await targetOn(many)]
-    console.log(`\npart 2: HTTP, ${targets[0]!.label}, ${CONCURRENCY} connections, ${ROUNDS} alternating rounds of ${SECONDS} s per server and phase`)
+    console.log(`\npart 2: HTTP, ${targets[0]!.label}, generator autocannon ${CONCURRENCY} connections, ${ROUNDS} alternating rounds of ${SECONDS} s per server and phase, Folio LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info (default)'}, load average ${loadAverage()}`)
     const before = report('both servers with 0 revocations (A/A):', await measure(none, many, targets))
 
     const t0 = performance.now()

@@ -37,7 +37,7 @@ import { createRevocationService, type RevocationService } from './revocations/s
 import { createSecretsService, type SecretsService } from './secrets/service.js'
 import { instrumentBlobStore, instrumentDb } from './metrics/instrument.js'
 import { createMetricsRegistry, type MetricsRegistry } from './metrics/registry.js'
-import { registerRuntimeMetrics } from './metrics/runtime.js'
+import { registerCacheMetrics, registerRenderAndJwtMetrics } from './metrics/catalog.js'
 import { createNodeRegistry, type NodeRegistry, type NodeRegistryOptions } from './nodes/service.js'
 import type { BlobStore } from './storage/blob-store.js'
 import { createBlobStore } from './storage/from-config.js'
@@ -135,7 +135,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
   const nodeId = randomBytes(6).toString('hex')
   let closeViews = async () => {}
   const metrics = createMetricsRegistry()
-  const stopRuntimeMetrics = registerRuntimeMetrics(metrics)
   // Tracing (ENABLE_OPENTELEMETRY): without it no OpenTelemetry module is loaded, no wrapper installed.
   const tracing = config.tracing ? await startTracing(config.tracing, log) : undefined
   const rawDb = await openDatabase(config, { applicationName: `folio/${nodeId}` })
@@ -191,17 +190,19 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       queueMax: config.render.queueMax,
       timeoutMs: { render: config.render.timeoutMs, pdf: config.render.pdfJobTimeoutMs },
       memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+      recycleBytes: config.render.workerRecycleMb * 1024 * 1024,
       log,
     })
     const pdfWork = tracing ? tracing.wrapJobRunner(pool) : pool
     stopPdfWork = () => pdfWork.close()
     const documents = createDocumentService({
       db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(pdfWork), pdfWork,
+      cacheMaxEntries: config.documentCacheMaxEntries,
     })
     // Client JWTs are verified with the valid `jwt` secrets, several at once, and checked
     // against the in-memory revocation index before the verification cache.
-    const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
-    const annotations = createAnnotationService({ db, documents, log, now: opts.now, pdfWork })
+    const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now, cacheSize: config.jwtCacheMaxEntries })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now, pdfWork, cacheMaxEntries: config.documentCacheMaxEntries })
     stopAnnotations = async () => {
       await annotations.close()
       await documents.close()
@@ -217,8 +218,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const sessionSigner = secrets.signer('dashboard-session')
     const dashboardSignouts = createDashboardSignouts(db)
 
-    // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
-    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
+    // Hot pages also in memory: RENDER_CACHE_MEMORY_BYTES, or the disk bound when that is smaller.
+    const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(config.render.cacheMemoryBytes, config.render.cacheMaxBytes))
     await renderCache.init()
     const render = createRenderService({
       documents,
@@ -228,24 +229,18 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       annotations: annotations.overlaySource,
       log,
     })
-    // Render queue and cache, and the JWT verification cache, read at each scrape.
-    const renderQueue = metrics.gauge('folio_render_queue_length', 'Pages waiting for a render worker')
-    const renderBusy = metrics.gauge('folio_render_workers_busy', 'Render workers rendering now')
-    const renderWorkers = metrics.gauge('folio_render_workers', 'Render workers running')
-    const renderReplaced = metrics.gauge('folio_render_workers_replaced', 'Render workers replaced since start (timeout, crash, memory)')
-    const renderCacheBytes = metrics.gauge('folio_render_cache_bytes', 'Bytes of rendered pages in the disk cache')
-    const jwtCache = metrics.gauge('folio_jwt_cache', 'JWT verification cache: entries, hits and misses since start', ['stat'])
-    metrics.onCollect(() => {
+    registerRenderAndJwtMetrics(metrics, { render: () => render.stats(), jwtCache: () => jwt.cacheStats() })
+    registerCacheMetrics(metrics, () => {
       const r = render.stats()
-      renderQueue.set(r.queued)
-      renderBusy.set(r.busy)
-      renderWorkers.set(r.workers)
-      renderReplaced.set(r.replaced)
-      renderCacheBytes.set(r.cacheBytes)
-      const j = jwt.cacheStats()
-      jwtCache.set(j.size, { stat: 'entries' })
-      jwtCache.set(j.hits, { stat: 'hits' })
-      jwtCache.set(j.misses, { stat: 'misses' })
+      const d = documents.cacheSizes()
+      return [
+        { cache: 'render_disk', entries: r.cacheEntries, bytes: r.cacheBytes, maxEntries: undefined, maxBytes: config.render.cacheMaxBytes },
+        { cache: 'render_memory', entries: r.cacheMemoryEntries, bytes: r.cacheMemoryBytes, maxBytes: Math.min(config.render.cacheMemoryBytes, config.render.cacheMaxBytes) },
+        { cache: 'jwt_verification', entries: jwt.cacheStats().size, maxEntries: config.jwtCacheMaxEntries },
+        { cache: 'document_sources', entries: d.sources, maxEntries: config.documentCacheMaxEntries },
+        { cache: 'annotation_versions', entries: annotations.cacheSize(), maxEntries: config.documentCacheMaxEntries },
+        { cache: 'render_engine', bytes: r.engineBytes, maxBytes: config.render.workerRecycleMb * 1024 * 1024 * r.workers },
+      ]
     })
     const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
     const tls = config.tls ? await readTlsPair(config.tls) : undefined
@@ -308,7 +303,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await documents.close()
         await closeViews()
         blobStore?.close?.()
-        stopRuntimeMetrics()
+        metrics.close()
         await db.close()
         await tracing?.shutdown() // last: the spans of the shutdown itself are exported too
       },
@@ -317,7 +312,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     await stopPdfWork().catch(() => {})
     await stopAnnotations().catch(() => {})
     await closeViews().catch(() => {})
-    stopRuntimeMetrics()
+    metrics.close()
     blobStore?.close?.()
     await db.close().catch(() => {})
     await tracing?.shutdown().catch(() => {})

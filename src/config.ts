@@ -61,6 +61,9 @@ export const DEFAULTS = {
   OTEL_EXPORTER_OTLP_TIMEOUT: 10_000, // ms per export
   OTEL_TRACES_SAMPLER: 'parentbased_always_on',
   PDF_JOB_TIMEOUT_MS: 10_000, // ms one PDF structure job (inspection, annotation import/export) may run in a worker
+  RENDER_CACHE_MEMORY_BYTES: 67_108_864, // bytes of the hottest rendered pages also kept in memory (64 MiB)
+  JWT_CACHE_MAX_ENTRIES: 10_000, // verified tokens kept (LRU); 0 = verify every request
+  DOCUMENT_CACHE_MAX_ENTRIES: 10_000, // per cache: document sources, document_info, annotation versions (1 s each)
 } as const
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
@@ -167,10 +170,14 @@ export interface Config {
     queueMax: number
     maxPixels: number
     workerMemoryMb: number
+    workerRecycleMb: number
     cacheMaxBytes: number
     /** Wall-clock limit of a PDF structure job (inspection, annotation import/export), ms. */
     pdfJobTimeoutMs: number
+    cacheMemoryBytes: number
   }
+  jwtCacheMaxEntries: number
+  documentCacheMaxEntries: number
 }
 
 export class ConfigError extends Error {
@@ -515,9 +522,19 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
       cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
       pdfJobTimeoutMs: r.int('PDF_JOB_TIMEOUT_MS', DEFAULTS.PDF_JOB_TIMEOUT_MS, 100, 600_000),
+      cacheMemoryBytes: r.int('RENDER_CACHE_MEMORY_BYTES', DEFAULTS.RENDER_CACHE_MEMORY_BYTES, 0, Number.MAX_SAFE_INTEGER),
+      // No fixed default: half of RENDER_WORKER_MEMORY_MB (MiB of engine memory after which a
+      // render worker is replaced), so lowering the cap alone stays a valid configuration.
+      workerRecycleMb: r.raw('RENDER_WORKER_RECYCLE_MB') === undefined ? -1 : r.int('RENDER_WORKER_RECYCLE_MB', 0, 64, 2048),
     },
+    jwtCacheMaxEntries: r.int('JWT_CACHE_MAX_ENTRIES', DEFAULTS.JWT_CACHE_MAX_ENTRIES, 0, 10_000_000),
+    documentCacheMaxEntries: r.int('DOCUMENT_CACHE_MAX_ENTRIES', DEFAULTS.DOCUMENT_CACHE_MAX_ENTRIES, 1, 10_000_000),
   }
 
+  if (config.render.workerRecycleMb === -1) config.render.workerRecycleMb = Math.floor(config.render.workerMemoryMb / 2)
+  if (config.render.workerRecycleMb > config.render.workerMemoryMb) {
+    r.problem(`RENDER_WORKER_RECYCLE_MB: ${config.render.workerRecycleMb} is above RENDER_WORKER_MEMORY_MB (${config.render.workerMemoryMb}); a worker could never reach it`)
+  }
   if (config.render.maxPixels * 3 > (config.render.workerMemoryMb * 1024 * 1024) / 2) {
     r.problem(`RENDER_MAX_PIXELS: ${config.render.maxPixels} pixels need more than half of RENDER_WORKER_MEMORY_MB (${config.render.workerMemoryMb}) for one bitmap; lower it or raise RENDER_WORKER_MEMORY_MB`)
   }

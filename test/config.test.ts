@@ -60,7 +60,7 @@ describe('configuration', () => {
 
   test('RENDER_* and PDF_JOB_TIMEOUT_MS: defaults, bounds, and a pixel cap that must fit the worker memory', () => {
     const d = loadConfig({})
-    assert.deepEqual({ ...d.render }, { workers: undefined, timeoutMs: 20000, queueMax: 64, maxPixels: 40000000, workerMemoryMb: 1024, cacheMaxBytes: 1073741824, pdfJobTimeoutMs: 10000 })
+    assert.deepEqual({ ...d.render }, { workers: undefined, timeoutMs: 20000, queueMax: 64, maxPixels: 40000000, workerMemoryMb: 1024, workerRecycleMb: 512, cacheMaxBytes: 1073741824, cacheMemoryBytes: 67108864, pdfJobTimeoutMs: 10000 })
     assert.equal(loadConfig({ PDF_JOB_TIMEOUT_MS: '2500' }).render.pdfJobTimeoutMs, 2500)
     assert.ok(problems({ PDF_JOB_TIMEOUT_MS: '10' }).some((x) => x.startsWith('PDF_JOB_TIMEOUT_MS:')))
     const c = loadConfig({ RENDER_WORKERS: '3', RENDER_TIMEOUT_MS: '500', RENDER_QUEUE_MAX: '2', RENDER_CACHE_MAX_BYTES: '0' })

@@ -34,14 +34,14 @@ const INSTANT_JSON_FORMAT = 'https://pspdfkit.com/instant-json/v1'
 
 export interface WriteOptions { batch: boolean }
 
-export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date; pdfWork: PdfWork }) {
+export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date; pdfWork: PdfWork; cacheMaxEntries?: number }) {
   const { db, documents } = deps
   const now = deps.now ?? (() => new Date())
   // The annotation version of a document (part of page-image cache keys), from memory for up to
   // 1 s so a cached page image costs no query. Forgotten after this node's writes (write()), on
   // every change notification (other nodes' writes, re-import on overwrite) and when the
   // documents room reports a change of the document; the TTL covers a lost notification.
-  const versions = new LoadingCache<number>(1000, 10_000)
+  const versions = new LoadingCache<number>(1000, deps.cacheMaxEntries ?? 10_000)
   const hub = new ChangeHub({ db, log: deps.log, now, onNotify: (documentId) => versions.invalidate(documentId) })
   const stopDocumentChanges = documents.onChange((documentId) => versions.invalidate(documentId))
   const pdf = createPdfOutput({ db, documents, pdfWork: deps.pdfWork })
@@ -99,6 +99,8 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
   }
 
   const service = {
+    /** Entries of the annotation-version cache (metrics). */
+    cacheSize: () => versions.size,
     /** 404 document_not_found unless the document exists. */
     assertDocument: mustExist,
 

@@ -19,6 +19,8 @@ export interface CachedVerification {
   readonly keyFingerprint: string
   /** (exp + clock tolerance) in ms: past it, a fresh verification would say `expired` */
   readonly expiresAtMs: number
+  /** RevocationCheck.version at which this token was last found not revoked. */
+  revocationsChecked?: number
 }
 
 export class VerificationCache {

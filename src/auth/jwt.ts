@@ -52,6 +52,12 @@ export interface Explanation {
 
 export interface JwtVerifier {
   verify(token: string): Promise<Grant>
+  /**
+   * The fast path alone, synchronously: the grant of a token verified before and still valid
+   * (cache hit, not revoked, its key still valid), or undefined when `verify` must run.
+   * Throws `invalid_token` (revoked) like `verify`.
+   */
+  verifyCached(token: string): Grant | undefined
   explain(token: string): Promise<Explanation>
   /** Observable state of the fast path (for tests and metrics). */
   cacheStats(): { size: number; hits: number; misses: number }
@@ -77,18 +83,33 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   // A key that stops being valid takes its cached verifications with it.
   opts.keyRing.onChange(() => cache.retainKeys(opts.keyRing.validKeys(now())))
 
+  function fromCache(token: string, tokenHash: string, at: Date): Grant | undefined {
+    const hit = cache.get(tokenHash, at.getTime())
+    if (hit === undefined) return undefined
+    // Revocation first: a cached verification never outlives a revocation (spec §5). The lookups
+    // run again only after the set gained a revocation since this token's last check.
+    const version = revocations.version
+    if (version === undefined || hit.revocationsChecked !== version) {
+      if (revocations.isRevoked(hit.facts)) throw refuse('revoked')
+      hit.revocationsChecked = version
+    }
+    if (opts.keyRing.validKeys(at).some((k) => k.id === hit.keyId && k.fingerprint === hit.keyFingerprint)) return hit.grant
+    cache.delete(tokenHash)
+    return undefined
+  }
+
+  function verifyCached(token: string): Grant | undefined {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES) return undefined // verify refuses it
+    return fromCache(token, sha256Hex(token), now())
+  }
+
   async function verify(token: string): Promise<Grant> {
     if (typeof token !== 'string') throw refuse('malformed')
     if (token.length > MAX_TOKEN_BYTES) throw refuse('too_large') // before hashing or parsing
     const at = now()
     const tokenHash = sha256Hex(token)
-    const hit = cache.get(tokenHash, at.getTime())
-    if (hit !== undefined) {
-      // Revocation first: a cached verification never outlives a revocation (spec §5).
-      if (revocations.isRevoked(hit.facts)) throw refuse('revoked')
-      if (opts.keyRing.validKeys(at).some((k) => k.id === hit.keyId && k.fingerprint === hit.keyFingerprint)) return hit.grant
-      cache.delete(tokenHash)
-    }
+    const hit = fromCache(token, tokenHash, at)
+    if (hit !== undefined) return hit
     const r = await check(token, tokenHash, at, false)
     if ('reason' in r) throw refuse(r.reason, r.claim)
     return r.grant
@@ -152,6 +173,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
 
   return {
     verify,
+    verifyCached,
     explain,
     cacheStats: () => ({ size: cache.size, hits: cache.hits, misses: cache.misses }),
   }

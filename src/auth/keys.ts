@@ -38,6 +38,12 @@ export interface TokenFacts {
 /** In-memory revocation check, consulted before the verification cache. */
 export interface RevocationCheck {
   isRevoked(t: TokenFacts): boolean
+  /**
+   * Changes whenever a revocation is added (or the set reloaded). While it is unchanged, a
+   * token found not revoked stays not revoked: time only ends revocations, it never starts one.
+   * Lets the verifier skip the lookups for a cached token (undefined: check every time).
+   */
+  readonly version?: number
 }
 
 export const noRevocations: RevocationCheck = { isRevoked: () => false }

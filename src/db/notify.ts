@@ -23,8 +23,16 @@ import { randomBytes } from 'node:crypto'
 import type { Db, Queryable } from './db.js'
 
 export const CHANNEL = 'folio_changes'
-/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; larger changes are sent without ops. */
+/**
+ * PostgreSQL refuses NOTIFY payloads of 8000 bytes or more: a larger change is sent as up to
+ * MAX_PARTS notifications of the same transaction (delivered together, in order, at commit),
+ * so that a bulk change (1,000 revocations from one POST /api/revoke) reaches the other nodes
+ * as ops, not as a reload of the whole topic per change; only beyond that, without ops.
+ */
 const MAX_PAYLOAD_BYTES = 7000
+const MAX_PARTS = 64
+/** Changes being assembled from their parts, at most; older ones are left to the reconcile. */
+const MAX_PARTIAL = 16
 /** Every this many reconcile ticks, a ping checks that the subscription still delivers. */
 const PING_EVERY_TICKS = 10
 
@@ -69,7 +77,31 @@ interface TopicState {
   behind?: number
 }
 
-interface Message { t?: unknown; v?: unknown; ops?: unknown; ping?: unknown }
+interface Message { t?: unknown; v?: unknown; ops?: unknown; ping?: unknown; p?: unknown; n?: unknown }
+
+/** The NOTIFY payloads of one change: whole, in parts `{t, v, p, n, ops}`, or without ops. */
+export function encodeChange(t: string, v: number, ops: unknown[]): string[] {
+  const whole = JSON.stringify({ t, v, ops })
+  if (Buffer.byteLength(whole) <= MAX_PAYLOAD_BYTES) return [whole]
+  const budget = MAX_PAYLOAD_BYTES - Buffer.byteLength(JSON.stringify({ t, v, p: MAX_PARTS, n: MAX_PARTS, ops: [] }))
+  const chunks: unknown[][] = []
+  let chunk: unknown[] = []
+  let size = 0
+  for (const op of ops) {
+    const len = Buffer.byteLength(JSON.stringify(op)) + 1
+    if (len > budget) return [JSON.stringify({ t, v })]
+    if (size + len > budget) {
+      chunks.push(chunk)
+      chunk = []
+      size = 0
+    }
+    chunk.push(op)
+    size += len
+  }
+  chunks.push(chunk)
+  if (chunks.length > MAX_PARTS) return [JSON.stringify({ t, v })]
+  return chunks.map((c, p) => JSON.stringify({ t, v, p, n: chunks.length, ops: c }))
+}
 
 export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: number; nodeId?: string }): ClusterBus {
   const { log } = opts
@@ -85,6 +117,7 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
   let failing = false
   let ticking = false
   let checking = false
+  const partial = new Map<string, { parts: unknown[][]; got: number }>()
 
   function enqueue(s: TopicState, job: () => Promise<void>): Promise<void> {
     const run = s.chain.then(job)
@@ -150,9 +183,30 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
     if (typeof m.t !== 'string' || typeof m.v !== 'number') return
     const s = topics.get(m.t)
     if (!s) return
-    deliver(m.t, s, m.v, Array.isArray(m.ops) ? m.ops : undefined).catch((e: unknown) =>
+    let ops = Array.isArray(m.ops) ? m.ops : undefined
+    if (ops !== undefined && typeof m.n === 'number' && m.n > 1 && typeof m.p === 'number') {
+      const whole = assemble(m.t, m.v, m.p, m.n, ops)
+      if (whole === undefined) return // more parts to come
+      ops = whole
+    }
+    deliver(m.t, s, m.v, ops).catch((e: unknown) =>
       log.warn({ err: e, topic: m.t }, 'cluster bus: applying a change failed; the reconcile will retry'),
     )
+  }
+
+  /** Collects the parts of one change; the whole ops once every part is in. */
+  function assemble(t: string, v: number, p: number, n: number, ops: unknown[]): unknown[] | undefined {
+    const key = `${t}\u0000${v}`
+    let e = partial.get(key)
+    if (e === undefined) {
+      if (partial.size >= MAX_PARTIAL) partial.delete(partial.keys().next().value as string) // the reconcile heals it
+      partial.set(key, (e = { parts: new Array<unknown[]>(n), got: 0 }))
+    }
+    if (p < 0 || p >= e.parts.length || e.parts[p] !== undefined) return undefined
+    e.parts[p] = ops
+    if (++e.got < e.parts.length) return undefined
+    partial.delete(key)
+    return e.parts.flat()
   }
 
   async function subscribe(): Promise<void> {
@@ -257,9 +311,9 @@ export function createClusterBus(db: Db, opts: { log: BusLog; reconcileMs?: numb
           [name],
         )
         const v = Number(bumped[0]!.version)
-        let payload = JSON.stringify({ t: name, v, ops: out.ops })
-        if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) payload = JSON.stringify({ t: name, v })
-        await tx.query('select pg_notify($1, $2)', [CHANNEL, payload])
+        const payloads = encodeChange(name, v, out.ops)
+        if (payloads.length === 1) await tx.query('select pg_notify($1, $2)', [CHANNEL, payloads[0]])
+        else await tx.query('select pg_notify($1, x) from unnest($2::text[]) with ordinality as u(x, i) order by i', [CHANNEL, payloads])
         return { ...out, version: v }
       })
       if (version !== undefined) await deliver(name, s, version, ops as unknown[])

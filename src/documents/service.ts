@@ -47,6 +47,8 @@ export interface DocumentProperties {
 const BULK_DELETE_MAX = 10_000
 
 export interface DocumentService {
+  /** Entries of the in-memory caches (metrics). */
+  cacheSizes(): { sources: number }
   create(input: CreateInput): Promise<DocumentCreated>
   /** A multipart upload: the parts in the order they arrived. */
   createFromParts(parts: AsyncIterable<UploadPart>): Promise<DocumentCreated>
@@ -89,12 +91,14 @@ export function createDocumentService(deps: {
   now?: () => Date
   onUpload?: UploadHook
   pdfWork: PdfWork
+  /** DOCUMENT_CACHE_MAX_ENTRIES: per in-memory cache. */
+  cacheMaxEntries?: number
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
   // document_info is what a viewer asks first and often: it is answered from the source
   // accessor's memo, like the page routes.
-  const sources = createSourceAccessor({ db, blobs, log })
+  const sources = createSourceAccessor({ db, blobs, log, maxEntries: deps.cacheMaxEntries })
   const listeners = new Set<(id: string) => void>()
   let unlisten: (() => Promise<void>) | undefined
   /** After a write to `id` committed, here or (from its notification) on another node. */
@@ -125,6 +129,7 @@ export function createDocumentService(deps: {
   }
 
   return {
+    cacheSizes: () => ({ sources: sources.size }),
     create: uploads.create,
     createFromParts: uploads.createFromParts,
     createFromUrl: uploads.createFromUrl,

@@ -44,11 +44,13 @@ export interface SourceAccessor {
   get(id: string): Promise<DocumentSource>
   /** After a write to the document commits (here or on another node). */
   forget(id: string): void
+  /** Entries memoised now (a metric). */
+  readonly size: number
 }
 
-export function createSourceAccessor(deps: { db: Db; blobs: BlobStore; log: Logger }): SourceAccessor {
+export function createSourceAccessor(deps: { db: Db; blobs: BlobStore; log: Logger; maxEntries?: number }): SourceAccessor {
   const { db, blobs, log } = deps
-  const cache = new LoadingCache<DocumentSource>(SOURCE_CACHE_TTL_MS, SOURCE_CACHE_ENTRIES)
+  const cache = new LoadingCache<DocumentSource>(SOURCE_CACHE_TTL_MS, deps.maxEntries ?? SOURCE_CACHE_ENTRIES)
 
   /**
    * A blob missing under a cached row: the document was overwritten or deleted since (another
@@ -87,5 +89,8 @@ export function createSourceAccessor(deps: { db: Db; blobs: BlobStore; log: Logg
       })
     },
     forget: (id) => cache.invalidate(id),
+    get size() {
+      return cache.size
+    },
   }
 }

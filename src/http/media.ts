@@ -26,7 +26,7 @@ function hasBody(req: FastifyRequest): boolean {
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined
 }
 
-export async function checkMediaType(req: FastifyRequest): Promise<void> {
+export function checkMediaType(req: FastifyRequest): void {
   if (!hasBody(req)) return
   const accepts = req.routeOptions.config.accepts ?? JSON_ONLY
   const type = mediaType(req)

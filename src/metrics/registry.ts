@@ -1,24 +1,45 @@
 /**
- * A small metrics registry with Prometheus text exposition (format 0.0.4), for GET /metrics
- * (spec §8, issue #9). Own code instead of prom-client: counters, gauges and histograms with
- * labels are all Folio needs, and each app (tests run several in one process) gets its own
- * registry rather than a process-wide default. Other rooms register their metrics here:
+ * The metrics registry behind GET /metrics (spec §8): prom-client, one `Registry` per app
+ * instance (tests run several apps in one process, so never prom-client's global default),
+ * with prom-client's default process and runtime metrics (`process_cpu_seconds_total`,
+ * `process_resident_memory_bytes`, `nodejs_eventloop_lag_seconds`, heap spaces, GC) under the
+ * names stock dashboards expect.
  *
- *   const failures = metrics.counter('folio_auth_failures_total', 'Refused credentials', ['surface', 'reason'])
- *   failures.inc({ surface: 'client', reason: 'expired' })
+ * A thin face over prom-client, for two reasons:
+ * - **series bound**: a metric stops taking new label combinations past MAX_SERIES (counted
+ *   in `folio_metrics_series_dropped_total`), so a bug that puts a free value into a label
+ *   cannot exhaust memory; prom-client itself has no such bound;
+ * - **hot path**: `labels(...values)` returns a pre-bound child, resolved once and kept, so a
+ *   per-request observation is a map lookup at most and allocates no label object (prom-client's
+ *   `inc({ … })` hashes the label object on every call).
  *
- * Registering the same name again returns the same metric (so rooms need not coordinate), as
- * long as the type and label names agree. Label values are free text, escaped on output; a
- * metric stops taking new series past MAX_SERIES so a bug cannot exhaust memory.
+ * Registering the same name again returns the same metric (type and label names must agree).
+ * Metrics that several rooms share are declared once, in metrics/catalog.ts.
  */
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client'
+
 export type Labels = Record<string, string | number>
 
-export interface Counter { inc(labels?: Labels, value?: number): void }
-export interface Gauge { set(value: number, labels?: Labels): void; inc(labels?: Labels, value?: number): void; dec(labels?: Labels, value?: number): void }
+export interface CounterChild { inc(value?: number): void }
+export interface GaugeChild { set(value: number): void; inc(value?: number): void; dec(value?: number): void }
+export interface HistogramChild { observe(value: number): void }
+
+export interface Counter {
+  inc(labels?: Labels, value?: number): void
+  /** The series for these label values (in the order of the label names), bound once. */
+  labels(...values: string[]): CounterChild
+}
+export interface Gauge {
+  set(value: number, labels?: Labels): void
+  inc(labels?: Labels, value?: number): void
+  dec(labels?: Labels, value?: number): void
+  labels(...values: string[]): GaugeChild
+}
 export interface Histogram {
   observe(value: number, labels?: Labels): void
   /** Starts a timer; calling the result observes the seconds elapsed. */
   startTimer(labels?: Labels): (more?: Labels) => number
+  labels(...values: string[]): HistogramChild
 }
 
 type Kind = 'counter' | 'gauge' | 'histogram'
@@ -29,100 +50,123 @@ export const MAX_SERIES = 2000
 /** Seconds, for request and operation latencies (1 ms … 60 s). */
 export const DEFAULT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-interface Series { labels: string[]; value: number; buckets?: number[]; sum?: number }
+type PromMetric = PromCounter<string> | PromGauge<string> | PromHistogram<string>
 
-class Metric {
-  readonly series = new Map<string, Series>()
-  dropped = 0
+const noop = { inc() {}, dec() {}, set() {}, observe() {} }
+
+/** One registered metric: its prom-client object and its bound children. */
+class Entry<C> {
+  private readonly children = new Map<string, C>()
+  private readonly root: C | undefined
+
   constructor(
     readonly name: string,
-    readonly help: string,
     readonly kind: Kind,
     readonly labelNames: readonly string[],
-    readonly buckets: readonly number[] = [],
-  ) {}
+    readonly prom: PromMetric,
+    private readonly onDrop: () => void,
+  ) {
+    // An unlabelled metric is its own only series.
+    this.root = labelNames.length === 0 ? (prom as unknown as C) : undefined
+  }
 
-  get(labels: Labels = {}): Series | undefined {
-    const values = this.labelNames.map((n) => {
+  child(values: string[]): C {
+    if (this.root !== undefined) return this.root
+    const key = values.length === 1 ? values[0]! : values.join('\u0000')
+    let c = this.children.get(key)
+    if (c === undefined) {
+      if (values.length !== this.labelNames.length) throw new Error(`metric ${this.name}: expected labels ${this.labelNames.join(', ')}`)
+      if (this.children.size >= MAX_SERIES) {
+        this.onDrop()
+        return noop as C
+      }
+      c = (this.prom as PromCounter<string>).labels(...values) as unknown as C
+      this.children.set(key, c)
+    }
+    return c
+  }
+
+  /** The label values of a label object, in label-name order; unknown or missing names throw. */
+  values(labels: Labels = {}): string[] {
+    const out = this.labelNames.map((n) => {
       const v = labels[n]
       if (v === undefined) throw new Error(`metric ${this.name}: label ${n} is missing`)
       return String(v)
     })
-    for (const k of Object.keys(labels)) {
-      if (!this.labelNames.includes(k)) throw new Error(`metric ${this.name}: unknown label ${k}`)
-    }
-    const key = values.join('\u0000')
-    let s = this.series.get(key)
-    if (!s) {
-      if (this.series.size >= MAX_SERIES) {
-        this.dropped++
-        return undefined
-      }
-      s = { labels: values, value: 0 }
-      if (this.kind === 'histogram') {
-        s.buckets = this.buckets.map(() => 0)
-        s.sum = 0
-      }
-      this.series.set(key, s)
-    }
-    return s
+    for (const k in labels) if (!this.labelNames.includes(k)) throw new Error(`metric ${this.name}: unknown label ${k}`)
+    return out
   }
 }
 
 export class MetricsRegistry {
-  private readonly metrics = new Map<string, Metric>()
+  /** The prom-client registry of this app instance. */
+  readonly registry = new Registry()
+  private readonly entries = new Map<string, { face: Counter | Gauge | Histogram; entry: Entry<unknown> }>()
   private readonly collectors: Array<() => void | Promise<void>> = []
+  private readonly dropped: PromCounter<string>
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    this.dropped = new PromCounter({ name: 'folio_metrics_series_dropped_total', help: 'Observations dropped because a metric reached its series limit', registers: [this.registry] })
+    // prom-client's process and runtime metrics, on this registry only.
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 })
+  }
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {
-    const m = this.register(name, help, 'counter', labelNames)
-    return {
-      inc(labels, value = 1) {
+    return this.register(name, 'counter', labelNames, () => {
+      const e = this.entry<CounterChild>('counter', labelNames, new PromCounter({ name, help, labelNames, registers: [this.registry] }))
+      const check = (value: number) => {
         if (value < 0) throw new Error(`counter ${name} cannot decrease`)
-        const s = m.get(labels)
-        if (s) s.value += value
-      },
-    }
+      }
+      return {
+        face: {
+          inc(labels, value = 1) {
+            check(value)
+            e.child(e.values(labels)).inc(value)
+          },
+          labels: (...values) => e.child(values),
+        } satisfies Counter,
+        entry: e,
+      }
+    })
   }
 
   gauge(name: string, help: string, labelNames: string[] = []): Gauge {
-    const m = this.register(name, help, 'gauge', labelNames)
-    return {
-      set(value, labels) {
-        const s = m.get(labels)
-        if (s) s.value = value
-      },
-      inc(labels, value = 1) {
-        const s = m.get(labels)
-        if (s) s.value += value
-      },
-      dec(labels, value = 1) {
-        const s = m.get(labels)
-        if (s) s.value -= value
-      },
-    }
+    return this.register(name, 'gauge', labelNames, () => {
+      const e = this.entry<GaugeChild>('gauge', labelNames, new PromGauge({ name, help, labelNames, registers: [this.registry] }))
+      return {
+        face: {
+          set: (value, labels) => e.child(e.values(labels)).set(value),
+          inc: (labels, value = 1) => e.child(e.values(labels)).inc(value),
+          dec: (labels, value = 1) => e.child(e.values(labels)).dec(value),
+          labels: (...values) => e.child(values),
+        } satisfies Gauge,
+        entry: e,
+      }
+    })
   }
 
   histogram(name: string, help: string, labelNames: string[] = [], buckets: number[] = DEFAULT_BUCKETS): Histogram {
-    const sorted = [...buckets].sort((a, b) => a - b)
-    const m = this.register(name, help, 'histogram', labelNames, sorted)
-    const observe = (value: number, labels?: Labels) => {
-      const s = m.get(labels)
-      if (!s) return
-      s.value++ // count
-      s.sum! += value
-      for (let i = 0; i < m.buckets.length; i++) if (value <= m.buckets[i]!) s.buckets![i]!++
-    }
-    return {
-      observe,
-      startTimer(labels = {}) {
-        const t0 = process.hrtime.bigint()
-        return (more = {}) => {
-          const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-          observe(seconds, { ...labels, ...more })
-          return seconds
-        }
-      },
-    }
+    return this.register(name, 'histogram', labelNames, () => {
+      if (labelNames.includes('le')) throw new Error(`invalid label name le on ${name}`)
+      const sorted = [...buckets].sort((a, b) => a - b)
+      const e = this.entry<HistogramChild>('histogram', labelNames, new PromHistogram({ name, help, labelNames, buckets: sorted, registers: [this.registry] }))
+      const observe = (value: number, labels?: Labels) => e.child(e.values(labels)).observe(value)
+      return {
+        face: {
+          observe,
+          startTimer(labels = {}) {
+            const t0 = process.hrtime.bigint()
+            return (more = {}) => {
+              const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+              observe(seconds, { ...labels, ...more })
+              return seconds
+            }
+          },
+          labels: (...values) => e.child(values),
+        } satisfies Histogram,
+        entry: e,
+      }
+    })
   }
 
   /** Runs before each exposition: for gauges read from elsewhere (pools, caches, queues). */
@@ -130,7 +174,7 @@ export class MetricsRegistry {
     this.collectors.push(fn)
   }
 
-  /** The Prometheus text exposition of every metric. */
+  /** The Prometheus text exposition (format 0.0.4) of every metric. */
   async expose(): Promise<string> {
     await Promise.all(this.collectors.map(async (c) => {
       try {
@@ -139,65 +183,42 @@ export class MetricsRegistry {
         // A failing collector leaves its gauges at their last values; the scrape still works.
       }
     }))
-    const out: string[] = []
-    for (const m of this.metrics.values()) {
-      out.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.kind}`)
-      for (const s of m.series.values()) {
-        const pairs = m.labelNames.map((n, i) => `${n}="${escapeLabel(s.labels[i]!)}"`)
-        if (m.kind !== 'histogram') {
-          out.push(`${m.name}${braces(pairs)} ${num(s.value)}`)
-          continue
-        }
-        m.buckets.forEach((b, i) => out.push(`${m.name}_bucket${braces([...pairs, `le="${num(b)}"`])} ${s.buckets![i]}`))
-        out.push(`${m.name}_bucket${braces([...pairs, 'le="+Inf"'])} ${s.value}`)
-        out.push(`${m.name}_sum${braces(pairs)} ${num(s.sum!)}`)
-        out.push(`${m.name}_count${braces(pairs)} ${s.value}`)
-      }
-    }
-    const dropped = [...this.metrics.values()].reduce((a, m) => a + m.dropped, 0)
-    out.push('# HELP folio_metrics_series_dropped_total Observations dropped because a metric reached its series limit',
-      '# TYPE folio_metrics_series_dropped_total counter', `folio_metrics_series_dropped_total ${dropped}`)
-    return out.join('\n') + '\n'
+    return this.registry.metrics()
   }
 
-  private register(name: string, help: string, kind: Kind, labelNames: string[], buckets?: number[]): Metric {
+  /** Forgets every metric (the app is closing). */
+  close(): void {
+    this.registry.clear()
+    this.entries.clear()
+    this.collectors.length = 0
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+
+  private entry<C>(kind: Kind, labelNames: string[], prom: PromMetric): Entry<C> {
+    return new Entry<C>((prom as unknown as { name: string }).name, kind, labelNames, prom, () => this.dropped.inc())
+  }
+
+  private register<T>(name: string, kind: Kind, labelNames: string[], make: () => { face: unknown; entry: Entry<unknown> }): T {
     if (!NAME_RE.test(name)) throw new Error(`invalid metric name ${name}`)
     for (const l of labelNames) {
       if (!LABEL_RE.test(l) || l.startsWith('__') || (kind === 'histogram' && l === 'le')) throw new Error(`invalid label name ${l} on ${name}`)
     }
-    const existing = this.metrics.get(name)
+    const existing = this.entries.get(name)
     if (existing) {
-      if (existing.kind !== kind || existing.labelNames.join() !== labelNames.join()) {
-        throw new Error(`metric ${name} is already registered as a ${existing.kind} with labels [${existing.labelNames.join(', ')}]`)
+      if (existing.entry.kind !== kind || existing.entry.labelNames.join() !== labelNames.join()) {
+        throw new Error(`metric ${name} is already registered as a ${existing.entry.kind} with labels [${existing.entry.labelNames.join(', ')}]`)
       }
-      return existing
+      return existing.face as T
     }
-    const m = new Metric(name, help, kind, labelNames, buckets)
-    this.metrics.set(name, m)
-    return m
+    const made = make() as { face: Counter | Gauge | Histogram; entry: Entry<unknown> }
+    this.entries.set(name, made)
+    return made.face as T
   }
 }
 
-export function createMetricsRegistry(): MetricsRegistry {
-  return new MetricsRegistry()
-}
-
-function braces(pairs: string[]): string {
-  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`
-}
-
-function num(v: number): string {
-  if (Number.isNaN(v)) return 'NaN'
-  if (v === Infinity) return '+Inf'
-  if (v === -Infinity) return '-Inf'
-  return String(v)
-}
-
-// Exposition format: label values escape \, " and newline; HELP escapes \ and newline.
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-}
-
-function escapeHelp(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+export function createMetricsRegistry(opts: { defaultMetrics?: boolean } = {}): MetricsRegistry {
+  return new MetricsRegistry(opts)
 }

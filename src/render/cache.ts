@@ -59,6 +59,11 @@ export class RenderCache {
     return this.total
   }
 
+  /** Entries on disk, and bytes and entries of the in-memory hot tier (metrics). */
+  get stats(): { entries: number; memoryBytes: number; memoryEntries: number } {
+    return { entries: this.entries.size, memoryBytes: this.hotTotal, memoryEntries: this.hot.size }
+  }
+
   /** Loads the index from disk, drops temp files left by a crash, and trims to the bound. */
   async init(): Promise<void> {
     if (!this.enabled) return

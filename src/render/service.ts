@@ -61,7 +61,7 @@ export interface RenderService {
   pageImage(documentId: string, pageIndex: number, req: ImageRequest): Promise<Rendition>
   /** The page's text as JSON `{pageIndex, width, height, textLines, truncated}` (the route adds the envelope). */
   pageText(documentId: string, pageIndex: number): Promise<Rendition>
-  stats(): PoolStats & { cacheBytes: number }
+  stats(): PoolStats & { cacheBytes: number; cacheEntries: number; cacheMemoryBytes: number; cacheMemoryEntries: number }
   close(): Promise<void>
 }
 
@@ -221,7 +221,8 @@ export function createRenderService(deps: RenderDeps): RenderService {
     },
 
     stats() {
-      return { ...pool.stats(), cacheBytes: cache.sizeBytes }
+      const c = cache.stats
+      return { ...pool.stats(), cacheBytes: cache.sizeBytes, cacheEntries: c.entries, cacheMemoryBytes: c.memoryBytes, cacheMemoryEntries: c.memoryEntries }
     },
 
     close() {

@@ -27,6 +27,9 @@ export class RevocationIndex implements RevocationCheck {
     token: new Map(), jti: new Map(), document_id: new Map(), user_id: new Map(),
   }
 
+  /** Bumped by every add and reload (RevocationCheck.version); a removal cannot revoke anything. */
+  version = 0
+
   constructor(private readonly nowMs: () => number) {}
 
   get size(): number {
@@ -49,6 +52,7 @@ export class RevocationIndex implements RevocationCheck {
 
   add(r: IndexedRevocation): void {
     if (this.byId.has(r.id)) return
+    this.version++
     this.byId.set(r.id, r)
     const bucket = this.buckets[r.kind]
     const list = bucket.get(r.value)
@@ -67,6 +71,7 @@ export class RevocationIndex implements RevocationCheck {
   }
 
   replaceAll(rs: Iterable<IndexedRevocation>): void {
+    this.version++
     this.byId.clear()
     for (const b of Object.values(this.buckets)) b.clear()
     for (const r of rs) this.add(r)

@@ -81,6 +81,11 @@ export class LoadingCache<V> {
     return value
   }
 
+  /** Entries held (some may have expired and wait to be replaced or evicted): a metric. */
+  get size(): number {
+    return this.map.size
+  }
+
   /** After a write to `id` commits, here or on another node. */
   invalidate(id: string): void {
     this.epoch++

@@ -17,6 +17,10 @@ export interface JobContext {
   recycle: boolean
   /** The worker's options (WebAssembly memory cap). */
   readonly memoryBytes: number
+  /** Engine memory past which the handler sets `recycle` (RENDER_WORKER_RECYCLE_MB). */
+  readonly recycleBytes: number
+  /** Engine memory after the job, reported to the pool (a gauge). */
+  heapBytes?: number
 }
 
 export type JobHandler<I, O> = (input: I, ctx: JobContext) => Promise<O> | O

@@ -33,6 +33,8 @@ export interface PdfWorkOptions {
   timeoutMs: Record<JobFamily, number>
   /** Cap of an engine's WebAssembly memory per worker, bytes. */
   memoryBytes: number
+  /** Engine memory after which a worker is replaced (RENDER_WORKER_RECYCLE_MB); default ¾ of the cap. */
+  recycleBytes?: number
   /** Cap of each worker's JS heap (V8 old generation), MiB; default 256. */
   heapMb?: number
   /** Jobs of one fairness key running at once; default: half the workers, at least 1. */
@@ -62,6 +64,8 @@ export interface PoolStats {
   queued: number
   /** Workers terminated because of a timeout, an engine abort, a crash or memory growth. */
   replaced: number
+  /** Engine (WebAssembly) memory of the live workers, as last reported, bytes. */
+  engineBytes: number
 }
 
 type Limit = 'timeout' | 'memory_limit' | 'engine_error'
@@ -76,6 +80,8 @@ interface Pending {
 }
 
 interface Slot {
+  /** Engine memory the worker reported after its last job. */
+  heapBytes?: number
   worker: Worker
   ready: boolean
   open: Set<string>
@@ -151,6 +157,7 @@ export class PdfWorkPool {
       busy: this.slots.filter((s) => s.busy).length,
       queued: this.queue.length,
       replaced: this.replaced,
+      engineBytes: this.slots.reduce((a, s) => a + (s.heapBytes ?? 0), 0),
     }
   }
 
@@ -212,7 +219,7 @@ export class PdfWorkPool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_URL, {
-      workerData: { memoryBytes: this.opts.memoryBytes } satisfies WorkerOptions,
+      workerData: { memoryBytes: this.opts.memoryBytes, recycleBytes: this.opts.recycleBytes } satisfies WorkerOptions,
       // The engine's WebAssembly memory is capped separately; this bounds the JS side.
       resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb ?? 256 },
       stdout: true,
@@ -326,6 +333,7 @@ export class PdfWorkPool {
     this.finish(slot)
     if (msg.type === 'done') {
       slot.open = new Set(msg.open)
+      if (msg.heapBytes !== undefined) slot.heapBytes = msg.heapBytes
       pending.resolve(msg.result)
       if (msg.recycle) void this.remove(slot, undefined)
     } else if (msg.type === 'failed') {

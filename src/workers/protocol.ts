@@ -43,7 +43,7 @@ export type WorkerReply =
   | { type: 'ready' }
   /** The job's handler is loaded and prepared (an engine compiled): its time limit starts now. */
   | { type: 'started'; id: number }
-  | { type: 'done'; id: number; result: unknown; open: string[]; recycle: boolean }
+  | { type: 'done'; id: number; result: unknown; open: string[]; recycle: boolean; heapBytes?: number }
   | { type: 'failed'; id: number; error: WireError; open: string[] }
   /** The job left the worker in an undefined state (a WebAssembly trap): the pool replaces it. */
   | { type: 'fatal'; id: number; reason: string; message: string }
@@ -53,4 +53,6 @@ export type WorkerReply =
 export interface WorkerOptions {
   /** Cap of an engine's WebAssembly memory, bytes. */
   memoryBytes: number
+  /** Past this much engine memory after a job, the worker asks to be replaced (default ¾ of the cap). */
+  recycleBytes?: number
 }

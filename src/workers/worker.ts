@@ -67,12 +67,12 @@ async function run(msg: JobMessage): Promise<void> {
       closeSource = () => file.close()
       source = file
     } else if (msg.source?.type === 'proxy') source = proxyReader(msg.id, msg.source.size)
-    const ctx: JobContext = { source, docKey: msg.docKey, bytes: msg.bytes, transfer: [], recycle: false, memoryBytes: options.memoryBytes }
+    const ctx: JobContext = { source, docKey: msg.docKey, bytes: msg.bytes, transfer: [], recycle: false, memoryBytes: options.memoryBytes, recycleBytes: options.recycleBytes ?? options.memoryBytes * 0.75 }
     const mod = await handler(msg.kind)
     await mod.prepare?.(ctx)
     post({ type: 'started', id: msg.id })
     const result = await mod.handle(msg.input, ctx)
-    post({ type: 'done', id: msg.id, result, open: heldKeys(), recycle: ctx.recycle }, ctx.transfer)
+    post({ type: 'done', id: msg.id, result, open: heldKeys(), recycle: ctx.recycle, heapBytes: ctx.heapBytes }, ctx.transfer)
   } catch (e) {
     const error = wireError(e)
     if (error) post({ type: 'failed', id: msg.id, error, open: heldKeys() })

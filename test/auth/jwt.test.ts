@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../../src/config.js'
+import { RevocationIndex } from '../../src/revocations/cache.js'
 import { createJwtVerifier, type JwtPolicy } from '../../src/auth/jwt.js'
 import type { KeyRing, RevocationCheck, TokenFacts, VerificationKey } from '../../src/auth/keys.js'
 import { createStaticKeyRing, verificationKeyFromPem } from '../helpers/static-key-ring.js'
@@ -231,6 +232,32 @@ describe('JWT verification', () => {
     await v.verify(token)
     assert.deepEqual(seen[0], { tokenHash: seen[0]!.tokenHash, jti: 'j-1', documentId: 'doc-1', userId: 'u', iat: t0, exp: t0 + 3600 })
     assert.match(seen[0]!.tokenHash, /^[0-9a-f]{64}$/)
+  })
+
+  test('with a versioned revocation set, a cached token is looked up again only after a revocation was added, and then refused', async () => {
+    const pair = keyPair('ES256')
+    const index = new RevocationIndex(() => T0.getTime())
+    let lookups = 0
+    const revocations: RevocationCheck = {
+      isRevoked(f) {
+        lookups++
+        return index.isRevoked(f)
+      },
+      get version() {
+        return index.version
+      },
+    }
+    const v = createJwtVerifier({ keyRing: mutableRing([vkey(pair)]), revocations, policy, now: () => T0 })
+    const token = await signToken(claims({ jti: 'j-2' }), pair)
+    await v.verify(token) // cold: checked
+    await v.verify(token) // first hit: checked, remembered at this version
+    const afterFirstHit = lookups
+    for (let i = 0; i < 5; i++) assert.equal((await v.verify(token)).documentId, 'doc-1')
+    assert.equal(v.verifyCached(token)?.documentId, 'doc-1')
+    assert.equal(lookups, afterFirstHit, 'no lookups while the set is unchanged')
+    index.add({ id: 1, kind: 'jti', value: 'j-2', issuedBeforeMs: null, expiresAtMs: T0.getTime() + 3_600_000 })
+    assert.equal((await refusal(v.verify(token))).reason, 'revoked', 'refused at once after the revocation')
+    assert.throws(() => v.verifyCached(token), /refused/)
   })
 
   test('the cache is bounded, least recently used out first', async () => {

@@ -19,9 +19,21 @@ function parse(text: string): Map<string, number> {
     }
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line)
     assert.ok(m, `a sample line: ${line}`)
-    out.set(m[1]!, Number(m[2]))
+    out.set(leLast(m[1]!), Number(m[2]))
   }
   return out
+}
+
+/**
+ * Label order carries no meaning in the exposition format (prom-client writes a histogram's
+ * `le` first): the series are keyed with `le` last, as the assertions spell them.
+ */
+function leLast(series: string): string {
+  const m = /^([^{]+)\{(.*)\}$/.exec(series)
+  if (!m) return series
+  const pairs = m[2]!.split(/,(?=[a-zA-Z_]+=")/)
+  const le = pairs.filter((p) => p.startsWith('le='))
+  return `${m[1]}{${[...pairs.filter((p) => !p.startsWith('le=')), ...le].join(',')}}`
 }
 
 for (const db of dbKinds()) {

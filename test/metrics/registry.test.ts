@@ -48,4 +48,38 @@ describe('metrics registry', () => {
     assert.equal(text.split('\n').filter((l) => l.startsWith('t_many_total{')).length, MAX_SERIES)
     assert.match(text, /^folio_metrics_series_dropped_total 5$/m)
   })
+
+  test('each registry has its own series and the standard process and runtime metrics', async () => {
+    const a = new MetricsRegistry()
+    const b = new MetricsRegistry()
+    a.counter('t_own_total', 'x', ['k']).labels('1').inc(2)
+    b.counter('t_own_total', 'x', ['k']).labels('1').inc(5)
+    const ta = await a.expose()
+    const tb = await b.expose()
+    assert.match(ta, /^t_own_total\{k="1"\} 2$/m)
+    assert.match(tb, /^t_own_total\{k="1"\} 5$/m)
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes']) {
+      assert.match(ta, new RegExp(`^${name} [0-9.e+-]+$`, 'm'), `${name} has a sample`)
+    }
+    assert.match(ta, /^# TYPE nodejs_gc_duration_seconds histogram$/m)
+    a.close()
+    b.close()
+  })
+
+  test('a bound child (labels(...values)) and the label-object form count into the same series', async () => {
+    const m = new MetricsRegistry({ defaultMetrics: false })
+    const c = m.counter('t_bound_total', 'x', ['surface', 'reason'])
+    const child = c.labels('api', 'missing')
+    child.inc()
+    child.inc()
+    c.inc({ surface: 'api', reason: 'missing' })
+    assert.strictEqual(c.labels('api', 'missing'), child, 'the child is resolved once and kept')
+    const h = m.histogram('t_bound_seconds', 'x', ['route'], [1])
+    h.labels('/a').observe(0.5)
+    h.observe(2, { route: '/a' })
+    const text = await m.expose()
+    assert.match(text, /^t_bound_total\{surface="api",reason="missing"\} 3$/m)
+    assert.match(text, /^t_bound_seconds_count\{route="\/a"\} 2$/m)
+    assert.throws(() => c.labels('only-one'), /expected labels surface, reason/)
+  })
 })

@@ -21,6 +21,7 @@ import type { SecretsService } from '../../secrets/service.js'
 import { auditRoutes } from './audit.js'
 import { revocationRoutes } from './revocations.js'
 import { secretRoutes } from './secrets.js'
+import { authFailures } from '../../metrics/catalog.js'
 import type { MetricsRegistry } from '../../metrics/registry.js'
 import type { NodeRegistry } from '../../nodes/service.js'
 import { nodeRoutes } from './nodes.js'
@@ -46,13 +47,13 @@ export interface ApiDeps {
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const authFailures = deps.metrics.counter('folio_auth_failures_total', 'Refused credentials, by surface and reason', ['surface', 'reason'])
+  const failures = authFailures(deps.metrics)
   app.decorateRequest('apiCredential', undefined)
   app.addHook('onRequest', async (req) => {
     const token = parseApiTokenHeader(req.headers.authorization)
     const credential = token === undefined ? undefined : deps.apiTokens.identify(token)
     if (credential === undefined) {
-      authFailures.inc({ surface: 'api', reason: token === undefined ? 'missing' : 'invalid' })
+      failures.labels('api', token === undefined ? 'missing' : 'invalid').inc()
       throw new FolioError('unauthorized')
     }
     req.apiCredential = credential

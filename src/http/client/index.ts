@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CORS, type OriginPolicy } from '../../auth/origin.js'
 import { sha256Hex } from '../../tools/digest.js'
 import { FolioError } from '../../errors.js'
+import { authFailures } from '../../metrics/catalog.js'
 import { presentedToken, type ClientDeps, type Mount } from './access.js'
 import { documentRoutes } from './document.js'
 import { pageRoutes } from './pages.js'
@@ -27,32 +28,51 @@ export { CLIENT_MOUNT, INTERNAL_MOUNT, requirePermission, type ClientDeps, type 
 
 export function clientSurface(mount: Mount, deps: ClientDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
-    const authFailures = deps.metrics.counter('folio_auth_failures_total', 'Refused credentials, by surface and reason', ['surface', 'reason'])
-    app.addHook('onRequest', async (req, reply) => {
-      applyOrigin(req, reply, deps.origins)
-      if (req.method === 'OPTIONS') return // a preflight carries no credential (Fetch standard)
-      const token = presentedToken(req)
-      if (token === undefined) {
-        authFailures.inc({ surface: 'client', reason: 'missing_token' })
+    const failures = authFailures(deps.metrics)
+    const refused = (reply: FastifyReply, e: unknown) => {
+      if (e instanceof FolioError && e.code === 'invalid_token') {
         bearerChallenge(reply)
-        throw new FolioError('invalid_token', { reason: 'missing_token' }, {
-          message: 'Send the JWT as Authorization: Bearer <jwt>',
-        })
+        failures.labels('client', String(e.details.reason ?? 'invalid')).inc()
       }
+    }
+    // A live stream asks again every second (a cache hit: revocation, key validity, expiry).
+    const streamCredential = (token: string) => ({
+      key: () => `jwt:${sha256Hex(token)}`,
+      stillValid: () => deps.jwt.verify(token).then(() => true, () => false),
+    })
+    // A callback hook with a synchronous fast path: a token verified before (the viewer's many
+    // page requests) is answered from the verification cache without a promise or a microtask.
+    app.addHook('onRequest', (req, reply, done) => {
+      let token: string | undefined
       try {
-        req.grant = await deps.jwt.verify(token)
-        // A live stream asks again every second (cache hit: revocation, key validity, expiry).
-        req.streamCredential = {
-          key: () => `jwt:${sha256Hex(token)}`,
-          stillValid: () => deps.jwt.verify(token).then(() => true, () => false),
+        applyOrigin(req, reply, deps.origins)
+        if (req.method === 'OPTIONS') return done() // a preflight carries no credential (Fetch standard)
+        token = presentedToken(req)
+        if (token === undefined) {
+          // Counted and challenged in the catch below, like every invalid_token.
+          throw new FolioError('invalid_token', { reason: 'missing_token' }, {
+            message: 'Send the JWT as Authorization: Bearer <jwt>',
+          })
+        }
+        const cached = deps.jwt.verifyCached(token)
+        if (cached !== undefined) {
+          req.grant = cached
+          req.streamCredential = streamCredential(token)
+          return done()
         }
       } catch (e) {
-        if (e instanceof FolioError && e.code === 'invalid_token') {
-          bearerChallenge(reply)
-          authFailures.inc({ surface: 'client', reason: String(e.details.reason ?? 'invalid') })
-        }
-        throw e
+        refused(reply, e)
+        return done(e as Error)
       }
+      const presented = token
+      deps.jwt.verify(presented).then((grant) => {
+        req.grant = grant
+        req.streamCredential = streamCredential(presented)
+        done()
+      }, (e: unknown) => {
+        refused(reply, e)
+        done(e as Error)
+      })
     })
 
     // Preflight for any path of the surface: the origin hook above has judged it already.

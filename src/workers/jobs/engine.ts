@@ -56,7 +56,10 @@ export async function withDocument<T>(ctx: JobContext, fn: (engine: PdfiumEngine
   e.messages.length = 0
   try {
     const result = fn(e, openDocument(e, ctx))
-    if (e.heapBytes > ctx.memoryBytes * 0.75) ctx.recycle = true
+    // WebAssembly memory never shrinks: the high-water mark of every render at every size stays
+    // resident, so past RENDER_WORKER_RECYCLE_MB a fresh worker takes over.
+    ctx.heapBytes = e.heapBytes
+    if (e.heapBytes > ctx.recycleBytes) ctx.recycle = true
     return result
   } catch (error) {
     if (error instanceof EngineFailure) throw new JobFailure(error.reason, error.message)
