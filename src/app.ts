@@ -32,6 +32,8 @@ import type { Connector, Resolver } from './net/ssrf-guard.js'
 import { RenderCache } from './render/cache.js'
 import { RenderPool } from './render/pool.js'
 import { createRenderService } from './render/service.js'
+import { MatchPool } from './search/match-pool.js'
+import { createSearchService } from './search/service.js'
 import { createRevocationService, type RevocationService } from './revocations/service.js'
 import { createSecretsService, type SecretsService } from './secrets/service.js'
 import { instrumentBlobStore, instrumentDb } from './metrics/instrument.js'
@@ -182,7 +184,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       maxPixels: config.render.maxPixels,
       annotations: annotations.overlaySource,
       log,
+      textMemoryBytes: config.search.textMemoryBytes,
     })
+    const matcher = new MatchPool({ workers: config.search.workers, timeoutMs: config.search.timeoutMs, queueMax: config.search.queueMax, log })
+    const search = createSearchService({ render, annotations, matcher, maxResults: config.search.maxResults })
     // Issue #9 §5: render queue and cache, and the JWT verification cache, read at each scrape.
     const renderQueue = metrics.gauge('folio_render_queue_length', 'Pages waiting for a render worker')
     const renderBusy = metrics.gauge('folio_render_workers_busy', 'Render workers rendering now')
@@ -216,6 +221,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       dashboardCredentials,
       sessionSigner,
       render,
+      search,
       annotations,
       secrets,
       revocations,
@@ -259,6 +265,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await annotations.close() // ends event streams, which would otherwise hold http.close()
         await http.close() // waits for in-flight requests
         await render.close()
+        await matcher.close()
         await closeViews()
         blobStore?.close?.()
         stopRuntimeMetrics()

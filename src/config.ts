@@ -46,6 +46,12 @@ export const DEFAULTS = {
   RENDER_MAX_PIXELS: 40_000_000, // width × height of one image (a 5000 px wide A4 page is 35 M)
   RENDER_WORKER_MEMORY_MB: 1024, // MiB of engine (WebAssembly) memory per worker
   RENDER_CACHE_MAX_BYTES: 1_073_741_824, // bytes of rendered pages on disk (1 GiB); 0 = no cache
+  // Search (docs/search.md).
+  SEARCH_TIMEOUT_MS: 500, // ms a regular expression or preset may run in a match worker
+  SEARCH_WORKERS: 2, // match worker threads
+  SEARCH_QUEUE_MAX: 16, // pattern searches waiting for a match worker; more → 429
+  SEARCH_MAX_RESULTS: 1000, // results of one search; more are cut (header folio-search-truncated)
+  SEARCH_TEXT_MEMORY_BYTES: 67_108_864, // bytes of decoded document text kept in memory (64 MiB)
 } as const
 
 export interface PostgresConfig {
@@ -112,6 +118,13 @@ export interface Config {
     maxPixels: number
     workerMemoryMb: number
     cacheMaxBytes: number
+  }
+  search: {
+    timeoutMs: number
+    workers: number
+    queueMax: number
+    maxResults: number
+    textMemoryBytes: number
   }
 }
 
@@ -341,6 +354,13 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       // 2048: the engine's own ceiling (wasm32 build with a 2 GiB heap maximum).
       workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
       cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    },
+    search: {
+      timeoutMs: r.int('SEARCH_TIMEOUT_MS', DEFAULTS.SEARCH_TIMEOUT_MS, 10, 60_000),
+      workers: r.int('SEARCH_WORKERS', DEFAULTS.SEARCH_WORKERS, 1, 64),
+      queueMax: r.int('SEARCH_QUEUE_MAX', DEFAULTS.SEARCH_QUEUE_MAX, 1, 10_000),
+      maxResults: r.int('SEARCH_MAX_RESULTS', DEFAULTS.SEARCH_MAX_RESULTS, 1, 100_000),
+      textMemoryBytes: r.int('SEARCH_TEXT_MEMORY_BYTES', DEFAULTS.SEARCH_TEXT_MEMORY_BYTES, 0, Number.MAX_SAFE_INTEGER),
     },
   }
 

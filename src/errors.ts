@@ -18,6 +18,8 @@ export const ERRORS = {
   forbidden: { status: 403, message: 'The credential does not grant this' },
   invalid_csrf_token: { status: 403, message: 'Missing or wrong CSRF token; reload the dashboard' },
   origin_not_allowed: { status: 403, message: 'This Origin is not in ALLOWED_ORIGINS' },
+  pdf_password_required: { status: 403, message: 'The PDF is encrypted: send its password (pspdfkit-pdf-password header, or the JWT password claim)' },
+  pdf_password_incorrect: { status: 403, message: 'The password does not open this PDF' },
   remote_documents_disabled: {
     status: 403,
     message: 'Creating documents from a URL is disabled (ALLOW_REMOTE_DOCUMENTS=false)',
@@ -45,6 +47,8 @@ export const ERRORS = {
   remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
   remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
   render_failed: { status: 422, message: 'The page could not be rendered' },
+  invalid_search_query: { status: 400, message: 'The search query is not valid for its type' },
+  search_timeout: { status: 422, message: 'The search ran past SEARCH_TIMEOUT_MS and was stopped' },
   // annotations and layers (issue #5)
   invalid_layer_name: { status: 400, message: 'A layer name has at most 256 characters and no "*"' },
   invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
@@ -66,6 +70,7 @@ export const ERRORS = {
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
   render_queue_full: { status: 429, message: 'Too many pages are waiting to be rendered; retry shortly' },
+  search_queue_full: { status: 429, message: 'Too many searches are waiting; retry shortly' },
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The service is not ready' },

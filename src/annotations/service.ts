@@ -111,6 +111,12 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       }
     },
 
+    /** The layer's annotations on one page (highlighted text, per-page reads); 404 document_not_found. */
+    async onPage(documentId: string, layer: string, pageIndex: number): Promise<AnnotationRecord[]> {
+      await mustExist(documentId)
+      return (await store.annotationsOnPage(db, documentId, layer, pageIndex)).slice(0, LIST_CAP).map(toRecord)
+    },
+
     async get(documentId: string, layer: string, id: string): Promise<AnnotationRecord> {
       const row = await store.getAnnotation(db, documentId, layer, id)
       if (!row) {

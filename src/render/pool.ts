@@ -25,6 +25,8 @@ export interface PoolTask {
   docKey: string
   /** A fresh buffer on each call: the pool transfers it to a worker, which detaches it here. */
   loadBytes(): Promise<Uint8Array>
+  /** Opens an encrypted PDF; the docKey must then differ from the key without password. */
+  password?: string
   job: Job
 }
 
@@ -156,7 +158,7 @@ export class RenderPool {
       // Transfer only a buffer the bytes own alone (Node's small Buffers share a pool slab).
       if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = new Uint8Array(bytes)
     }
-    const msg: JobMessage = { type: 'job', id: this.nextId++, docKey: pending.task.docKey, bytes, job: pending.task.job }
+    const msg: JobMessage = { type: 'job', id: this.nextId++, docKey: pending.task.docKey, bytes, password: bytes ? pending.task.password : undefined, job: pending.task.job }
     slot.timer = setTimeout(() => {
       this.opts.log.warn({ blob: pending.task.docKey.slice(0, 12), job: pending.task.job.op, page: pending.task.job.pageIndex }, 'render timed out; worker terminated')
       void this.remove(slot, renderFailed('timeout'))

@@ -29,7 +29,24 @@ export interface TextJob {
   maxChars: number
 }
 
-export type Job = RenderJob | TextJob
+/** The text of pages `from`..`to` (inclusive) in one job, for search and all-pages text. */
+export interface PageTextsJob {
+  op: 'pageTexts'
+  /** The first page; also what the pool's log names. */
+  pageIndex: number
+  to: number
+  maxChars: number
+}
+
+/** The document's outline (bookmark tree), bounded in nodes and depth. */
+export interface OutlineJob {
+  op: 'outline'
+  pageIndex: 0
+  maxNodes: number
+  maxDepth: number
+}
+
+export type Job = RenderJob | TextJob | PageTextsJob | OutlineJob
 
 /** Tightly packed 8-bit RGB rows, top to bottom. */
 export interface RawImage {
@@ -60,7 +77,22 @@ export interface PageText {
   truncated: boolean
 }
 
-export type JobResult = RawImage | PageText
+/** One outline node: the PDF's title, style and target (a page or a URI), children nested. */
+export interface OutlineNode {
+  title: string
+  isExpanded: boolean
+  pageIndex?: number
+  uri?: string
+  children: OutlineNode[]
+}
+
+export interface Outline {
+  outline: OutlineNode[]
+  /** More nodes or deeper nesting than the job allowed: the rest was left out. */
+  truncated: boolean
+}
+
+export type JobResult = RawImage | PageText | PageText[] | Outline
 
 export interface JobMessage {
   type: 'job'
@@ -68,6 +100,8 @@ export interface JobMessage {
   docKey: string
   /** The PDF's bytes, sent only when the worker has not got the document open. */
   bytes?: Uint8Array
+  /** The PDF password, with the bytes only (it opens the document; never stored or logged). */
+  password?: string
   job: Job
 }
 

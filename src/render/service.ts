@@ -15,8 +15,10 @@ import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { cacheKey, type RenderCache } from './cache.js'
 import { encodeImage, ENCODER_VERSION, MEDIA_TYPES, type AnnotationOverlay, type ImageFormat } from './encode.js'
-import type { PoolStats, RenderPool } from './pool.js'
-import type { PageText, RawImage } from './protocol.js'
+import type { PoolStats, PoolTask, RenderPool } from './pool.js'
+import type { Outline, PageText, RawImage } from './protocol.js'
+import { createDocumentText, type DocumentText } from './document-text.js'
+import { pdfPassword, type PdfPassword } from './password.js'
 
 /** spec §3: `?width=` / `?height=` are at most this many pixels. */
 export const MAX_DIMENSION = 5000
@@ -45,6 +47,8 @@ export interface ImageRequest {
   annotations: boolean
   /** Whose annotations: the layer ('' = default; a JWT's layer on the client routes). */
   layer?: string
+  /** Opens an encrypted PDF (render/password.ts). */
+  password?: string
 }
 
 export type Rendered =
@@ -53,7 +57,11 @@ export type Rendered =
 
 export interface RenderService {
   pageImage(documentId: string, pageIndex: number, req: ImageRequest, ifNoneMatch?: string): Promise<Rendered>
-  pageText(documentId: string, pageIndex: number, ifNoneMatch?: string): Promise<Rendered>
+  pageText(documentId: string, pageIndex: number, ifNoneMatch?: string, password?: string): Promise<Rendered>
+  /** Every page's text with one box per character (search, all-pages text); cached per blob. */
+  documentText(documentId: string, password?: string): Promise<DocumentText & { pageRows: PageRow[] }>
+  /** The PDF's outline, bounded (render/outline.ts). */
+  outline(documentId: string, password?: string): Promise<Outline>
   stats(): PoolStats & { cacheBytes: number }
   close(): Promise<void>
 }
@@ -65,7 +73,13 @@ export interface RenderDeps {
   maxPixels: number
   annotations?: AnnotationSource
   log: Logger
+  /** Bytes of decoded document text kept in memory for search (SEARCH_TEXT_MEMORY_BYTES). */
+  textMemoryBytes?: number
 }
+
+/** Bounds of one outline (a hostile file may have millions of nodes or a cycle). */
+export const MAX_OUTLINE_NODES = 10_000
+export const MAX_OUTLINE_DEPTH = 64
 
 /** Identifies the engine build: a different PDFium may draw different pixels. */
 async function engineId(): Promise<string> {
@@ -111,6 +125,24 @@ export function createRenderService(deps: RenderDeps): RenderService {
   // Identical requests arriving together share one render (single flight).
   const inFlight = new Map<string, Promise<Buffer>>()
 
+  /**
+   * Runs a job on the pool; the engine's "needs a password" becomes 403 with a code that says
+   * whether a password was missing or wrong (docs/errors.md), never a 422 render failure.
+   */
+  function run(task: PoolTask) {
+    return pool.run(task).catch((e: unknown) => {
+      if (e instanceof FolioError && e.code === 'render_failed' && e.details.reason === 'password_required') {
+        throw new FolioError(task.password ? 'pdf_password_incorrect' : 'pdf_password_required', {}, { cause: e })
+      }
+      throw e
+    })
+  }
+  /** The pool task fields that open the document, with or without a password. */
+  function opener(blob: SourceBlob, password: PdfPassword | undefined): Pick<PoolTask, 'docKey' | 'loadBytes' | 'password'> {
+    return { docKey: password ? `${blob.key}:${password.tag}` : blob.key, loadBytes: () => blob.read(), password: password?.value }
+  }
+  const texts = createDocumentText({ run, cache, engine, maxChars: MAX_TEXT_CHARS, memoryBytes: deps.textMemoryBytes ?? 64 * 1024 * 1024 })
+
   async function page(documentId: string, pageIndex: number): Promise<{ blob: SourceBlob; page: PageRow }> {
     const blob = await documents.sourceBlob(documentId)
     if (blob.pages === null) {
@@ -148,11 +180,11 @@ export function createRenderService(deps: RenderDeps): RenderService {
       const source = req.annotations ? deps.annotations : undefined
       const layer = req.layer ?? ''
       const annotationVersion = req.annotations ? (source ? await source.version(documentId, layer) : 'pdf') : 'none'
-      const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion])
+      const password = pdfPassword(blob.key, req.password)
+      const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion, ...(password ? [password.tag] : [])])
       return serve(key, req.format, MEDIA_TYPES[req.format], ifNoneMatch, async () => {
-        const image = (await pool.run({
-          docKey: blob.key,
-          loadBytes: () => blob.read(),
+        const image = (await run({
+          ...opener(blob, password),
           // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
           // were imported into Folio at upload (issue #5), and drawing both would show them twice
           // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
@@ -163,17 +195,39 @@ export function createRenderService(deps: RenderDeps): RenderService {
       })
     },
 
-    async pageText(documentId, pageIndex, ifNoneMatch) {
+    async pageText(documentId, pageIndex, ifNoneMatch, pw) {
       const { blob } = await page(documentId, pageIndex)
-      const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS])
+      const password = pdfPassword(blob.key, pw)
+      const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS, ...(password ? [password.tag] : [])])
       return serve(key, 'json', 'application/json; charset=utf-8', ifNoneMatch, async () => {
-        const text = (await pool.run({
-          docKey: blob.key,
-          loadBytes: () => blob.read(),
+        const text = (await run({
+          ...opener(blob, password),
           job: { op: 'text', pageIndex, maxChars: MAX_TEXT_CHARS },
         })) as PageText
         return Buffer.from(JSON.stringify({ data: { pageIndex, ...text } }))
       })
+    },
+
+    async documentText(documentId, pw) {
+      const { blob } = await page(documentId, 0)
+      const doc = await texts.get(blob, blob.pages!.length, pdfPassword(blob.key, pw))
+      return { ...doc, pageRows: blob.pages! }
+    },
+
+    async outline(documentId, pw) {
+      const { blob } = await page(documentId, 0)
+      const password = pdfPassword(blob.key, pw)
+      const key = cacheKey(['outline', await engine, blob.key, MAX_OUTLINE_NODES, MAX_OUTLINE_DEPTH, ...(password ? [password.tag] : [])])
+      const bytes = await serve(key, 'json', 'application/json', undefined, async () => {
+        const result = (await run({ ...opener(blob, password), job: { op: 'outline', pageIndex: 0, maxNodes: MAX_OUTLINE_NODES, maxDepth: MAX_OUTLINE_DEPTH } })) as Outline
+        return Buffer.from(JSON.stringify(result))
+      })
+      if (bytes.notModified) throw new Error('unreachable: no If-None-Match given')
+      const body = bytes.body
+      if (Buffer.isBuffer(body)) return JSON.parse(body.toString('utf8')) as Outline
+      const chunks: Buffer[] = []
+      for await (const c of body) chunks.push(c as Buffer)
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Outline
     },
 
     stats() {

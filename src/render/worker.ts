@@ -9,6 +9,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { EngineFailure, PdfiumEngine, type OpenDocument } from './pdfium.js'
+import { outline } from './outline.js'
+import { pageTexts } from './page-texts.js'
 import type { JobMessage, JobResult, RenderFailure, WorkerOptions, WorkerReply } from './protocol.js'
 
 const options = workerData as WorkerOptions
@@ -21,7 +23,7 @@ function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(reply, transfer)
 }
 
-function openDocument(key: string, bytes: Uint8Array | undefined): OpenDocument | undefined {
+function openDocument(key: string, bytes: Uint8Array | undefined, password: string | undefined): OpenDocument | undefined {
   const cached = open.get(key)
   if (cached) {
     open.delete(key)
@@ -38,7 +40,7 @@ function openDocument(key: string, bytes: Uint8Array | undefined): OpenDocument 
     open.delete(k)
     total -= d.byteSize
   }
-  const doc = engine.open(bytes)
+  const doc = engine.open(bytes, password)
   open.set(key, doc)
   return doc
 }
@@ -51,7 +53,7 @@ function classify(): RenderFailure {
 port.on('message', (msg: JobMessage) => {
   engine.messages.length = 0
   try {
-    const doc = openDocument(msg.docKey, msg.bytes)
+    const doc = openDocument(msg.docKey, msg.bytes, msg.password)
     if (!doc) {
       post({ type: 'failed', id: msg.id, reason: 'missing', message: 'document not open', open: [...open.keys()] })
       return
@@ -62,6 +64,10 @@ port.on('message', (msg: JobMessage) => {
       const image = engine.render(doc, msg.job.pageIndex, msg.job.width, msg.job.height, msg.job.annotations)
       transfer.push(image.pixels.buffer as ArrayBuffer)
       result = image
+    } else if (msg.job.op === 'pageTexts') {
+      result = pageTexts(engine, doc, msg.job)
+    } else if (msg.job.op === 'outline') {
+      result = outline(engine, doc, msg.job)
     } else {
       result = engine.text(doc, msg.job.pageIndex, msg.job.maxChars)
     }

@@ -12,6 +12,7 @@ import type { RenderService } from '../../render/service.js'
 import type { AnnotationService } from '../../annotations/service.js'
 import type { MetricsRegistry } from '../../metrics/registry.js'
 import { FolioError } from '../../errors.js'
+import type { SearchService } from '../../search/service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,6 +32,7 @@ export interface ClientDeps {
   render: RenderService
   annotations: AnnotationService
   metrics: MetricsRegistry
+  search: SearchService
 }
 
 /** How one mount names its paths and operations. */

@@ -39,14 +39,14 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
       // The token's layer is drawn, never another's (spec §2 layer).
-      return sendPageImage(req, reply, deps, grant.documentId, undefined, grant.layer ?? '')
+      return sendPageImage(req, reply, deps, grant.documentId, undefined, grant.layer ?? '', grant.password)
     })
 
     app.get('/:documentId/pages/:pageIndex/text', {
       schema: { ...pageTextSchema(op('get-document-page-text')), tags: [mount.tag], security },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
-      return sendPageText(req, reply, deps, grant.documentId)
+      return sendPageText(req, reply, deps, grant.documentId, grant.password)
     })
 
     if (mount !== CLIENT_MOUNT) return
@@ -64,7 +64,7 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
       if (q.width === undefined && q.height === undefined) q.width = DEFAULT_COVER_WIDTH
       // A cover never shows annotations: the permission releases the page's look, not its markup.
       ;(req.query as { annotations?: boolean }).annotations = false
-      return sendPageImage(req, reply, deps, grant.documentId, 0)
+      return sendPageImage(req, reply, deps, grant.documentId, 0, '', grant.password)
     })
   }
 }

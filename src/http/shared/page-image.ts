@@ -169,6 +169,7 @@ export async function sendPageImage(
   documentId: string,
   pageIndex = (req.params as { pageIndex: number }).pageIndex,
   layer = '',
+  password?: string,
 ): Promise<FastifyReply> {
   const q = req.query as PageImageQuery
   if ((q.width === undefined) === (q.height === undefined)) {
@@ -182,12 +183,13 @@ export async function sendPageImage(
     format,
     annotations: q.annotations !== false,
     layer,
+    password,
   }, req.headers['if-none-match']))
   return send(reply, rendered)
 }
 
-export async function sendPageText(req: FastifyRequest, reply: FastifyReply, deps: PageRouteDeps, documentId: string): Promise<FastifyReply> {
+export async function sendPageText(req: FastifyRequest, reply: FastifyReply, deps: PageRouteDeps, documentId: string, password?: string): Promise<FastifyReply> {
   const { pageIndex } = req.params as { pageIndex: number }
-  const rendered = await withRetryAfter(reply, () => deps.render.pageText(pathDocumentId(documentId), pageIndex, req.headers['if-none-match']))
+  const rendered = await withRetryAfter(reply, () => deps.render.pageText(pathDocumentId(documentId), pageIndex, req.headers['if-none-match'], password))
   return send(reply, rendered)
 }

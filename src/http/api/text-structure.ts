@@ -1,0 +1,36 @@
+/**
+ * Search, text of all pages, highlighted text and outline over the server API, with Document
+ * Engine's paths and operation ids; the layer variants read the named layer's annotations.
+ * The PDF password comes from the `pspdfkit-pdf-password` header (render/password.ts).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { parseLayerName } from '../../annotations/ids.js'
+import { parsePasswordHeader } from '../../render/password.js'
+import {
+  allText, allTextSchema, documentOutline, highlightedSchema, outlineSchema, pageHighlighted, searchSchema, sendSearch,
+  type Reader, type SearchQueryString, type TextStructureDeps,
+} from '../shared/text-structure.js'
+
+/** The reader of an /api request: the API token grants every document and layer. */
+export function apiReader(req: FastifyRequest): Reader {
+  const p = req.params as { documentId: string; layerName?: string }
+  return {
+    documentId: p.documentId,
+    layer: p.layerName === undefined ? '' : parseLayerName(p.layerName),
+    password: parsePasswordHeader(req.headers['pspdfkit-pdf-password']),
+  }
+}
+
+export async function textStructureRoutes(app: FastifyInstance, deps: TextStructureDeps) {
+  for (const [prefix, layered] of [['/documents/:documentId', false], ['/documents/:documentId/layers/:layerName', true]] as const) {
+    const op = (plain: string, layer: string) => (layered ? layer : plain)
+    app.get(`${prefix}/search`, { schema: searchSchema(op('search-document', 'search-document-layer'), layered) }, (req, reply) =>
+      sendSearch(reply, deps, apiReader(req), req.query as SearchQueryString))
+    app.get(`${prefix}/pages/text`, { schema: allTextSchema(op('get-document-text', 'get-document-layer-text'), layered) }, (req) =>
+      allText(deps, apiReader(req)))
+    app.get(`${prefix}/pages/:pageIndex/highlighted`, {
+      schema: highlightedSchema(op('get-document-page-highlighted-text', 'get-document-layer-page-highlighted-text'), layered),
+    }, (req) => pageHighlighted(deps, apiReader(req), (req.params as { pageIndex: number }).pageIndex))
+  }
+  app.get('/documents/:documentId/outline.json', { schema: outlineSchema('get-document-outline') }, (req) => documentOutline(deps, apiReader(req)))
+}
