@@ -6,8 +6,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseLayerName } from '../../annotations/ids.js'
 import { parsePasswordHeader } from '../../render/password.js'
+import { pageTextSchema, sendPageText } from '../shared/page-image.js'
 import {
-  allText, allTextSchema, documentOutline, highlightedSchema, outlineSchema, pageHighlighted, searchSchema, sendSearch,
+  allText, allTextSchema, params, passwordHeader, documentOutline, highlightedSchema, outlineSchema, pageHighlighted, searchSchema, sendSearch,
   type Reader, type SearchQueryString, type TextStructureDeps,
 } from '../shared/text-structure.js'
 
@@ -32,5 +33,12 @@ export async function textStructureRoutes(app: FastifyInstance, deps: TextStruct
       schema: highlightedSchema(op('get-document-page-highlighted-text', 'get-document-layer-page-highlighted-text'), layered),
     }, (req) => pageHighlighted(deps, apiReader(req), (req.params as { pageIndex: number }).pageIndex))
   }
+  // The layer variant of a page's text: the text does not depend on the layer (the reference has both).
+  app.get('/documents/:documentId/layers/:layerName/pages/:pageIndex/text', {
+    schema: { ...pageTextSchema('get-document-layer-page-text'), params: params(true, true), headers: passwordHeader },
+  }, (req, reply) => {
+    const who = apiReader(req)
+    return sendPageText(req, reply, deps, who.documentId, who.password)
+  })
   app.get('/documents/:documentId/outline.json', { schema: outlineSchema('get-document-outline') }, (req) => documentOutline(deps, apiReader(req)))
 }
