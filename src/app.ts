@@ -33,6 +33,7 @@ import { RenderCache } from './render/cache.js'
 import { RenderPool } from './render/pool.js'
 import { createRenderService } from './render/service.js'
 import { MatchPool } from './search/match-pool.js'
+import { createBookmarkService } from './bookmarks/service.js'
 import { createSearchService } from './search/service.js'
 import { createRevocationService, type RevocationService } from './revocations/service.js'
 import { createSecretsService, type SecretsService } from './secrets/service.js'
@@ -157,7 +158,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // Client JWTs (#3) are verified with the valid `jwt` secrets, several at once, and checked
     // against the in-memory revocation index before the verification cache (#4).
     const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now })
-    const annotations = createAnnotationService({ db, documents, log, now: opts.now })
+    const bookmarks = createBookmarkService({ db, documents, now: opts.now })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now, bookmarks })
     stopAnnotations = () => annotations.close()
     await annotations.start()
     const swept = await documents.sweep()
@@ -222,6 +224,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       sessionSigner,
       render,
       search,
+      bookmarks,
       annotations,
       secrets,
       revocations,

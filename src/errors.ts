@@ -54,6 +54,10 @@ export const ERRORS = {
   invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
   annotation_not_found: { status: 404, message: 'No such annotation' },
   layer_not_found: { status: 404, message: 'No such layer' },
+  bookmark_not_found: { status: 404, message: 'No such bookmark' },
+  bookmark_exists: { status: 409, message: 'A bookmark with this id exists in this layer' },
+  invalid_bookmark: { status: 400, message: 'The bookmark is not a valid Instant JSON bookmark' },
+  too_many_bookmarks: { status: 422, message: 'The layer has the most bookmarks it may have' },
   annotation_exists: { status: 409, message: 'An annotation with this id exists in this layer' },
   annotation_version_conflict: {
     status: 409,

@@ -25,6 +25,8 @@ import type { MetricsRegistry } from '../../metrics/registry.js'
 import type { NodeRegistry } from '../../nodes/service.js'
 import { nodeRoutes } from './nodes.js'
 import { textStructureRoutes } from './text-structure.js'
+import { bookmarkRoutes } from './bookmarks.js'
+import type { BookmarkService } from '../../bookmarks/service.js'
 import type { SearchService } from '../../search/service.js'
 
 declare module 'fastify' {
@@ -46,6 +48,7 @@ export interface ApiDeps {
   nodes: NodeRegistry
   metrics: MetricsRegistry
   search: SearchService
+  bookmarks: BookmarkService
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -79,4 +82,5 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await app.register(auditRoutes, deps)
   await app.register(nodeRoutes, deps)
   await app.register(textStructureRoutes, deps)
+  await app.register(bookmarkRoutes, deps)
 }

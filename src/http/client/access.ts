@@ -13,6 +13,7 @@ import type { AnnotationService } from '../../annotations/service.js'
 import type { MetricsRegistry } from '../../metrics/registry.js'
 import { FolioError } from '../../errors.js'
 import type { SearchService } from '../../search/service.js'
+import type { BookmarkService } from '../../bookmarks/service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +34,7 @@ export interface ClientDeps {
   annotations: AnnotationService
   metrics: MetricsRegistry
   search: SearchService
+  bookmarks: BookmarkService
 }
 
 /** How one mount names its paths and operations. */
