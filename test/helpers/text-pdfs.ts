@@ -117,7 +117,8 @@ export function encryptedCopy(pdf: Buffer, userPassword: string, ownerPassword =
     const input = join(dir, 'in.pdf')
     const output = join(dir, 'out.pdf')
     writeFileSync(input, pdf)
-    const r = spawnSync('qpdf', ['--encrypt', userPassword, ownerPassword, bits, '--', input, output])
+    // RC4-128 (old files in the wild) needs qpdf's --allow-weak-crypto.
+    const r = spawnSync('qpdf', [...(bits === '128' ? ['--allow-weak-crypto'] : []), '--encrypt', userPassword, ownerPassword, bits, '--', input, output])
     if (r.status !== 0) throw new Error(`qpdf --encrypt failed: ${r.stderr}`)
     return readFileSync(output)
   })
