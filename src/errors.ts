@@ -55,6 +55,7 @@ export const ERRORS = {
   annotation_not_found: { status: 404, message: 'No such annotation' },
   layer_not_found: { status: 404, message: 'No such layer' },
   bookmark_not_found: { status: 404, message: 'No such bookmark' },
+  attachment_not_found: { status: 404, message: 'No such attachment in this document' },
   bookmark_exists: { status: 409, message: 'A bookmark with this id exists in this layer' },
   invalid_bookmark: { status: 400, message: 'The bookmark is not a valid Instant JSON bookmark' },
   too_many_bookmarks: { status: 422, message: 'The layer has the most bookmarks it may have' },

@@ -46,7 +46,23 @@ export interface OutlineJob {
   maxDepth: number
 }
 
-export type Job = RenderJob | TextJob | PageTextsJob | OutlineJob
+/** The list of the PDF's embedded files (render/embedded-files.ts). */
+export interface EmbeddedFilesJob {
+  op: 'embeddedFiles'
+  pageIndex: 0
+  maxFiles: number
+  maxBytes: number
+}
+
+/** The bytes of embedded file `index`. */
+export interface EmbeddedFileJob {
+  op: 'embeddedFile'
+  pageIndex: 0
+  index: number
+  maxBytes: number
+}
+
+export type Job = RenderJob | TextJob | PageTextsJob | OutlineJob | EmbeddedFilesJob | EmbeddedFileJob
 
 /** Tightly packed 8-bit RGB rows, top to bottom. */
 export interface RawImage {
@@ -92,7 +108,16 @@ export interface Outline {
   truncated: boolean
 }
 
-export type JobResult = RawImage | PageText | PageText[] | Outline
+export interface EmbeddedFileInfo {
+  index: number
+  name: string
+  contentType: string
+  size: number
+  /** Hex sha256 of the bytes; absent when the file is over the size limit. */
+  sha256?: string
+}
+
+export type JobResult = RawImage | PageText | PageText[] | Outline | EmbeddedFileInfo[] | Uint8Array
 
 export interface JobMessage {
   type: 'job'

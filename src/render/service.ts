@@ -16,7 +16,7 @@ import type { Logger } from '../log.js'
 import { cacheKey, type RenderCache } from './cache.js'
 import { encodeImage, ENCODER_VERSION, MEDIA_TYPES, type AnnotationOverlay, type ImageFormat } from './encode.js'
 import type { PoolStats, PoolTask, RenderPool } from './pool.js'
-import type { Outline, PageText, RawImage } from './protocol.js'
+import type { EmbeddedFileInfo, Outline, PageText, RawImage } from './protocol.js'
 import { createDocumentText, type DocumentText } from './document-text.js'
 import { pdfPassword, type PdfPassword } from './password.js'
 
@@ -62,6 +62,10 @@ export interface RenderService {
   documentText(documentId: string, password?: string): Promise<DocumentText & { pageRows: PageRow[] }>
   /** The PDF's outline, bounded (render/outline.ts). */
   outline(documentId: string, password?: string): Promise<Outline>
+  /** The PDF's embedded files (render/embedded-files.ts), cached per blob. */
+  embeddedFiles(documentId: string, password?: string): Promise<EmbeddedFileInfo[]>
+  /** One embedded file's bytes by its sha256, or undefined when the PDF has none such. */
+  embeddedFile(documentId: string, sha256: string, password?: string): Promise<{ info: EmbeddedFileInfo; bytes: Buffer } | undefined>
   stats(): PoolStats & { cacheBytes: number }
   close(): Promise<void>
 }
@@ -80,6 +84,9 @@ export interface RenderDeps {
 /** Bounds of one outline (a hostile file may have millions of nodes or a cycle). */
 export const MAX_OUTLINE_NODES = 10_000
 export const MAX_OUTLINE_DEPTH = 64
+/** Embedded files listed at most, and the largest one served (bytes). */
+export const MAX_EMBEDDED_FILES = 1000
+export const MAX_EMBEDDED_FILE_BYTES = 64 * 1024 * 1024
 
 /** Identifies the engine build: a different PDFium may draw different pixels. */
 async function engineId(): Promise<string> {
@@ -140,6 +147,19 @@ export function createRenderService(deps: RenderDeps): RenderService {
   /** The pool task fields that open the document, with or without a password. */
   function opener(blob: SourceBlob, password: PdfPassword | undefined): Pick<PoolTask, 'docKey' | 'loadBytes' | 'password'> {
     return { docKey: password ? `${blob.key}:${password.tag}` : blob.key, loadBytes: () => blob.read(), password: password?.value }
+  }
+  /** A small JSON result of a worker op, kept in the render cache under `key`. */
+  async function cachedJson<T>(key: string, produce: () => Promise<unknown>): Promise<T> {
+    const r = await serve(key, 'json', 'application/json', undefined, async () => Buffer.from(JSON.stringify(await produce())))
+    if (r.notModified) throw new Error('unreachable: no If-None-Match given')
+    if (Buffer.isBuffer(r.body)) return JSON.parse(r.body.toString('utf8')) as T
+    const chunks: Buffer[] = []
+    for await (const c of r.body) chunks.push(c as Buffer)
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T
+  }
+  async function listEmbedded(blob: SourceBlob, password: PdfPassword | undefined): Promise<EmbeddedFileInfo[]> {
+    const key = cacheKey(['embedded-files', await engine, blob.key, MAX_EMBEDDED_FILES, MAX_EMBEDDED_FILE_BYTES, ...(password ? [password.tag] : [])])
+    return cachedJson<EmbeddedFileInfo[]>(key, () => run({ ...opener(blob, password), job: { op: 'embeddedFiles', pageIndex: 0, maxFiles: MAX_EMBEDDED_FILES, maxBytes: MAX_EMBEDDED_FILE_BYTES } }))
   }
   const texts = createDocumentText({ run, cache, engine, maxChars: MAX_TEXT_CHARS, memoryBytes: deps.textMemoryBytes ?? 64 * 1024 * 1024 })
 
@@ -218,16 +238,21 @@ export function createRenderService(deps: RenderDeps): RenderService {
       const { blob } = await page(documentId, 0)
       const password = pdfPassword(blob.key, pw)
       const key = cacheKey(['outline', await engine, blob.key, MAX_OUTLINE_NODES, MAX_OUTLINE_DEPTH, ...(password ? [password.tag] : [])])
-      const bytes = await serve(key, 'json', 'application/json', undefined, async () => {
-        const result = (await run({ ...opener(blob, password), job: { op: 'outline', pageIndex: 0, maxNodes: MAX_OUTLINE_NODES, maxDepth: MAX_OUTLINE_DEPTH } })) as Outline
-        return Buffer.from(JSON.stringify(result))
-      })
-      if (bytes.notModified) throw new Error('unreachable: no If-None-Match given')
-      const body = bytes.body
-      if (Buffer.isBuffer(body)) return JSON.parse(body.toString('utf8')) as Outline
-      const chunks: Buffer[] = []
-      for await (const c of body) chunks.push(c as Buffer)
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Outline
+      return cachedJson<Outline>(key, () => run({ ...opener(blob, password), job: { op: 'outline', pageIndex: 0, maxNodes: MAX_OUTLINE_NODES, maxDepth: MAX_OUTLINE_DEPTH } }))
+    },
+
+    async embeddedFiles(documentId, pw) {
+      const { blob } = await page(documentId, 0)
+      return listEmbedded(blob, pdfPassword(blob.key, pw))
+    },
+
+    async embeddedFile(documentId, sha256, pw) {
+      const { blob } = await page(documentId, 0)
+      const password = pdfPassword(blob.key, pw)
+      const info = (await listEmbedded(blob, password)).find((f) => f.sha256 === sha256)
+      if (!info) return undefined
+      const bytes = (await run({ ...opener(blob, password), job: { op: 'embeddedFile', pageIndex: 0, index: info.index, maxBytes: MAX_EMBEDDED_FILE_BYTES } })) as Uint8Array
+      return { info, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
     },
 
     stats() {

@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { EngineFailure, PdfiumEngine, type OpenDocument } from './pdfium.js'
 import { outline } from './outline.js'
+import { embeddedFile, embeddedFiles } from './embedded-files.js'
 import { pageTexts } from './page-texts.js'
 import type { JobMessage, JobResult, RenderFailure, WorkerOptions, WorkerReply } from './protocol.js'
 
@@ -68,6 +69,12 @@ port.on('message', (msg: JobMessage) => {
       result = pageTexts(engine, doc, msg.job)
     } else if (msg.job.op === 'outline') {
       result = outline(engine, doc, msg.job)
+    } else if (msg.job.op === 'embeddedFiles') {
+      result = embeddedFiles(engine, doc, msg.job)
+    } else if (msg.job.op === 'embeddedFile') {
+      const bytes = embeddedFile(engine, doc, msg.job)
+      transfer.push(bytes.buffer as ArrayBuffer)
+      result = bytes
     } else {
       result = engine.text(doc, msg.job.pageIndex, msg.job.maxChars)
     }

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseLayerName } from '../../annotations/ids.js'
 import { parsePasswordHeader } from '../../render/password.js'
 import { pageTextSchema, sendPageText } from '../shared/page-image.js'
+import { attachmentSchema, embeddedFilesSchema, listEmbeddedFiles, sendAttachment } from '../shared/embedded-files.js'
 import {
   allText, allTextSchema, params, passwordHeader, documentOutline, highlightedSchema, outlineSchema, pageHighlighted, searchSchema, sendSearch,
   type Reader, type SearchQueryString, type TextStructureDeps,
@@ -32,7 +33,11 @@ export async function textStructureRoutes(app: FastifyInstance, deps: TextStruct
     app.get(`${prefix}/pages/:pageIndex/highlighted`, {
       schema: highlightedSchema(op('get-document-page-highlighted-text', 'get-document-layer-page-highlighted-text'), layered),
     }, (req) => pageHighlighted(deps, apiReader(req), (req.params as { pageIndex: number }).pageIndex))
+    app.get(`${prefix}/embedded-files`, { schema: embeddedFilesSchema(op('get-document-embedded-files', 'get-document-layer-embedded-files'), layered) }, (req) =>
+      listEmbeddedFiles(deps.render, apiReader(req)))
   }
+  app.get('/documents/:documentId/attachments/:attachmentId', { schema: attachmentSchema('get-document-attachment') }, (req, reply) =>
+    sendAttachment(reply, deps.render, apiReader(req), (req.params as { attachmentId: string }).attachmentId))
   // The layer variant of a page's text: the text does not depend on the layer (the reference has both).
   app.get('/documents/:documentId/layers/:layerName/pages/:pageIndex/text', {
     schema: { ...pageTextSchema('get-document-layer-page-text'), params: params(true, true), headers: passwordHeader },

@@ -9,6 +9,7 @@ import {
   type Reader, type SearchQueryString, type TextStructureDeps,
 } from '../shared/text-structure.js'
 import { requirePermission, type Mount } from './access.js'
+import { attachmentSchema, embeddedFilesSchema, listEmbeddedFiles, sendAttachment } from '../shared/embedded-files.js'
 
 const security = [{ ClientJwt: [] }]
 
@@ -27,6 +28,10 @@ export function textStructureRoutes(mount: Mount, deps: TextStructureDeps) {
     app.get('/:documentId/pages/text', { schema: client(allTextSchema(op('get-document-text'), false)) }, (req) => allText(deps, clientReader(req)))
     app.get('/:documentId/pages/:pageIndex/highlighted', { schema: client(highlightedSchema(op('get-document-page-highlighted-text'), false)) }, (req) =>
       pageHighlighted(deps, clientReader(req), (req.params as { pageIndex: number }).pageIndex))
+    app.get('/:documentId/embedded-files', { schema: client(embeddedFilesSchema(op('get-document-embedded-files'), false, mount.tag)) }, (req) =>
+      listEmbeddedFiles(deps.render, clientReader(req)))
+    app.get('/:documentId/attachments/:attachmentId', { schema: client(attachmentSchema(op('get-document-attachment'), mount.tag)) }, (req, reply) =>
+      sendAttachment(reply, deps.render, clientReader(req), (req.params as { attachmentId: string }).attachmentId))
     app.get('/:documentId/outline.json', { schema: client(outlineSchema(op('get-document-outline'))) }, (req) => documentOutline(deps, clientReader(req)))
   }
 }
