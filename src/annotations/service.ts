@@ -112,10 +112,12 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       }
     },
 
-    /** The layer's annotations on one page (highlighted text, per-page reads); 404 document_not_found. */
-    async onPage(documentId: string, layer: string, pageIndex: number): Promise<AnnotationRecord[]> {
-      await mustExist(documentId)
-      return (await store.annotationsOnPage(db, documentId, layer, pageIndex)).slice(0, LIST_CAP).map(toRecord)
+    /** The layer's first 1000 annotations on one page (per-page reads, highlighted text); 404 document/page_not_found. */
+    async onPage(documentId: string, layer: string, pageIndex: number): Promise<{ annotations: AnnotationRecord[]; truncated: boolean }> {
+      const pages = await pageCount(documentId)
+      if (pageIndex >= pages) throw new FolioError('page_not_found', { pageCount: pages })
+      const rows = await store.annotationsOnPage(db, documentId, layer, pageIndex)
+      return { annotations: rows.slice(0, LIST_CAP).map(toRecord), truncated: rows.length > LIST_CAP }
     },
 
     async get(documentId: string, layer: string, id: string): Promise<AnnotationRecord> {

@@ -9,7 +9,7 @@ import { parsePasswordHeader } from '../../render/password.js'
 import { pageTextSchema, sendPageText } from '../shared/page-image.js'
 import { attachmentSchema, embeddedFilesSchema, listEmbeddedFiles, sendAttachment } from '../shared/embedded-files.js'
 import {
-  allText, allTextSchema, params, passwordHeader, documentOutline, highlightedSchema, outlineSchema, pageHighlighted, searchSchema, sendSearch,
+  allText, allTextSchema, pageAnnotations, pageAnnotationsSchema, params, passwordHeader, documentOutline, highlightedSchema, outlineSchema, pageHighlighted, searchSchema, sendSearch,
   type Reader, type SearchQueryString, type TextStructureDeps,
 } from '../shared/text-structure.js'
 
@@ -33,6 +33,9 @@ export async function textStructureRoutes(app: FastifyInstance, deps: TextStruct
     app.get(`${prefix}/pages/:pageIndex/highlighted`, {
       schema: highlightedSchema(op('get-document-page-highlighted-text', 'get-document-layer-page-highlighted-text'), layered),
     }, (req) => pageHighlighted(deps, apiReader(req), (req.params as { pageIndex: number }).pageIndex))
+    app.get(`${prefix}/pages/:pageIndex/annotations`, {
+      schema: pageAnnotationsSchema(op('get-document-page-annotations', 'get-document-layer-page-annotations'), layered),
+    }, (req) => pageAnnotations(deps, apiReader(req), (req.params as { pageIndex: number }).pageIndex))
     app.get(`${prefix}/embedded-files`, { schema: embeddedFilesSchema(op('get-document-embedded-files', 'get-document-layer-embedded-files'), layered) }, (req) =>
       listEmbeddedFiles(deps.render, apiReader(req)))
   }

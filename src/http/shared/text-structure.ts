@@ -16,6 +16,7 @@ import type { RenderService } from '../../render/service.js'
 import { MAX_QUERY_LENGTH, SEARCH_TYPES, type SearchService, type SearchType } from '../../search/service.js'
 import { highlightedText } from '../../structure/highlighted.js'
 import { dataSchema, errors } from '../reply.js'
+import { listSchema as pageAnnotationsResponse } from '../api/annotation-schemas.js'
 
 export interface TextStructureDeps {
   render: RenderService
@@ -184,8 +185,22 @@ export async function pageHighlighted(deps: TextStructureDeps, who: Reader, inde
   const doc = await deps.render.documentText(id, who.password)
   const page = doc.pages[index]
   if (!page) throw new FolioError('page_not_found', { pageCount: doc.pages.length })
-  const annotations = await deps.annotations.onPage(id, who.layer, index)
+  const { annotations } = await deps.annotations.onPage(id, who.layer, index)
   return { data: highlightedText(page, doc.pageRows[index]!, annotations) }
+}
+
+export function pageAnnotationsSchema(operationId: string, layered: boolean, tag = 'Annotations') {
+  return {
+    operationId,
+    summary: "The layer's annotations on one page: the first 1000, and `truncated`",
+    tags: [tag],
+    params: params(layered, true),
+    response: { 200: pageAnnotationsResponse, ...errors(401, 403, 404) },
+  }
+}
+
+export async function pageAnnotations(deps: TextStructureDeps, who: Reader, index: number) {
+  return { data: await deps.annotations.onPage(pathDocumentId(who.documentId), who.layer, index) }
 }
 
 type OutlineElement = { type: 'pspdfkit/outline-element'; title: string; isExpanded: boolean; action?: object; children: OutlineElement[] }

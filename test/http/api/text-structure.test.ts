@@ -96,3 +96,33 @@ for (const db of dbKinds()) {
     })
   })
 }
+
+for (const db of dbKinds()) {
+  describe(`annotations of one page (${db})`, () => {
+    let f: TestFolio
+    const pair = keyPair('ES256')
+    before(async () => {
+      f = await startFolio({ db, env: { JWT_PUBLIC_KEY: pair.publicPem, JWT_ALGORITHM: 'ES256', RENDER_WORKERS: '1' } })
+      assert.equal((await request(`${f.url}/api/documents?document_id=pa`, { method: 'POST', headers: { ...authHeader(), 'content-type': 'application/pdf' }, body: textPdf({ pages: PAGES }) })).status, 200)
+    })
+    after(async () => {
+      await f.destroy()
+    })
+
+    test('pages/:i/annotations lists the layer\'s annotations of that page only, with truncated; past the last page 404', async () => {
+      const post = (path: string, content: unknown) => request(`${f.url}${path}`, { method: 'POST', headers: authHeader(), json: { content } })
+      const a = await post('/api/documents/pa/annotations', markupOver('highlight', 0, 0))
+      await post('/api/documents/pa/annotations', markupOver('highlight', 1, 0))
+      const r = await post('/api/documents/pa/layers/l2/annotations', markupOver('underline', 0, 1))
+      const page0 = await request(`${f.url}/api/documents/pa/pages/0/annotations`, { headers: authHeader() })
+      assert.equal(page0.status, 200, page0.text)
+      assert.deepEqual([page0.body.data.annotations.map((x: { id: string }) => x.id), page0.body.data.truncated], [[a.body.data.id], false])
+      const layered = await request(`${f.url}/api/documents/pa/layers/l2/pages/0/annotations`, { headers: authHeader() })
+      assert.deepEqual(layered.body.data.annotations.map((x: { id: string }) => x.id), [r.body.data.id])
+      const token = await signToken(claimsFor('pa', ['read-document'], { layer: 'l2' }), pair)
+      const viewer = await request(`${f.url}/documents/pa/pages/0/annotations`, { headers: { authorization: `Bearer ${token}` } })
+      assert.deepEqual(viewer.body.data.annotations.map((x: { id: string }) => x.id), [r.body.data.id])
+      assertError(await request(`${f.url}/api/documents/pa/pages/3/annotations`, { headers: authHeader() }), 404, 'page_not_found')
+    })
+  })
+}
