@@ -5,8 +5,12 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseLayerName } from '../../annotations/ids.js'
+import type { DocumentService } from '../../documents/service.js'
+import { pathDocumentId } from '../../documents/ids.js'
+import { dataSchema, errors } from '../reply.js'
+import { infoSchema } from './documents.js'
 import { parsePasswordHeader } from '../../render/password.js'
-import { pageTextSchema, sendPageText } from '../shared/page-image.js'
+import { pageImageSchema, pageTextSchema, sendPageImage, sendPageText } from '../shared/page-image.js'
 import { attachmentSchema, embeddedFilesSchema, listEmbeddedFiles, sendAttachment } from '../shared/embedded-files.js'
 import {
   allText, allTextSchema, pageAnnotations, pageAnnotationsSchema, params, passwordHeader, documentOutline, highlightedSchema, outlineSchema, pageHighlighted, searchSchema, sendSearch,
@@ -23,7 +27,7 @@ export function apiReader(req: FastifyRequest): Reader {
   }
 }
 
-export async function textStructureRoutes(app: FastifyInstance, deps: TextStructureDeps) {
+export async function textStructureRoutes(app: FastifyInstance, deps: TextStructureDeps & { documents: DocumentService }) {
   for (const [prefix, layered] of [['/documents/:documentId', false], ['/documents/:documentId/layers/:layerName', true]] as const) {
     const op = (plain: string, layer: string) => (layered ? layer : plain)
     app.get(`${prefix}/search`, { schema: searchSchema(op('search-document', 'search-document-layer'), layered) }, (req, reply) =>
@@ -48,5 +52,16 @@ export async function textStructureRoutes(app: FastifyInstance, deps: TextStruct
     const who = apiReader(req)
     return sendPageText(req, reply, deps, who.documentId, who.password)
   })
+  // A page image with the named layer's annotations drawn (the default-layer route draws "").
+  app.get('/documents/:documentId/layers/:layerName/pages/:pageIndex/image', {
+    schema: { ...pageImageSchema('render-document-layer-page', { params: params(true, true) }), headers: passwordHeader },
+  }, (req, reply) => {
+    const who = apiReader(req)
+    return sendPageImage(req, reply, deps, who.documentId, undefined, who.layer, who.password)
+  })
+  // document_info does not depend on the layer; the reference offers it per layer too.
+  app.get('/documents/:documentId/layers/:layerName/document_info', {
+    schema: { operationId: 'fetch-document-layer-info', summary: 'Page count and page sizes (points) and rotations', tags: ['Layers'], params: params(true), response: { 200: dataSchema(infoSchema), ...errors(400, 401, 404, 422) } },
+  }, async (req) => ({ data: await deps.documents.info(pathDocumentId(apiReader(req).documentId)) }))
   app.get('/documents/:documentId/outline.json', { schema: outlineSchema('get-document-outline') }, (req) => documentOutline(deps, apiReader(req)))
 }

@@ -126,3 +126,29 @@ for (const db of dbKinds()) {
     })
   })
 }
+
+for (const db of dbKinds().slice(0, 1)) {
+  describe(`layer read variants (${db})`, () => {
+    let f: TestFolio
+    before(async () => {
+      f = await startFolio({ db, env: { RENDER_WORKERS: '1' } })
+      assert.equal((await request(`${f.url}/api/documents?document_id=lv`, { method: 'POST', headers: { ...authHeader(), 'content-type': 'application/pdf' }, body: textPdf({ pages: PAGES }) })).status, 200)
+    })
+    after(async () => {
+      await f.destroy()
+    })
+
+    test("document_info per layer equals the document's; a page image per layer draws that layer's annotations", async () => {
+      const info = await request(`${f.url}/api/documents/lv/document_info`, { headers: authHeader() })
+      assert.deepEqual((await request(`${f.url}/api/documents/lv/layers/x/document_info`, { headers: authHeader() })).body, info.body)
+      const box = { v: 2, type: 'pspdfkit/shape/rectangle', pageIndex: 0, bbox: [300, 400, 200, 200], strokeColor: '#000000', fillColor: '#000000', strokeWidth: 2 }
+      assert.equal((await request(`${f.url}/api/documents/lv/layers/x/annotations`, { method: 'POST', headers: authHeader(), json: { content: box } })).status, 200)
+      const bytes = async (path: string) => Buffer.from(await (await fetch(`${f.url}${path}`, { headers: authHeader() })).arrayBuffer())
+      const plain = await bytes('/api/documents/lv/pages/0/image?width=200')
+      const layered = await bytes('/api/documents/lv/layers/x/pages/0/image?width=200')
+      assert.ok(layered.subarray(0, 4).toString('latin1').includes('PNG'))
+      assert.notDeepEqual(layered, plain, 'the layer image shows its rectangle')
+      assert.deepEqual(await bytes('/api/documents/lv/layers/other/pages/0/image?width=200'), plain)
+    })
+  })
+}
