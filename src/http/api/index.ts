@@ -26,6 +26,7 @@ import type { NodeRegistry } from '../../nodes/service.js'
 import { nodeRoutes } from './nodes.js'
 import { textStructureRoutes } from './text-structure.js'
 import { bookmarkRoutes } from './bookmarks.js'
+import { xfdfRoutes } from './xfdf.js'
 import type { BookmarkService } from '../../bookmarks/service.js'
 import type { SearchService } from '../../search/service.js'
 
@@ -83,4 +84,5 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await app.register(nodeRoutes, deps)
   await app.register(textStructureRoutes, deps)
   await app.register(bookmarkRoutes, deps)
+  await app.register(xfdfRoutes, deps)
 }
