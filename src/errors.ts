@@ -47,6 +47,7 @@ export const ERRORS = {
   remote_fetch_failed: { status: 502, message: 'The remote document could not be fetched' },
   remote_fetch_timeout: { status: 502, message: 'The remote fetch took longer than REMOTE_URL_FETCH_TIMEOUT' },
   render_failed: { status: 422, message: 'The page could not be rendered' },
+  invalid_xfdf: { status: 422, message: 'The XFDF could not be read' },
   invalid_search_query: { status: 400, message: 'The search query is not valid for its type' },
   search_timeout: { status: 422, message: 'The search ran past SEARCH_TIMEOUT_MS and was stopped' },
   // annotations and layers (issue #5)

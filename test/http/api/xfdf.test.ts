@@ -9,6 +9,24 @@ import { after, before, describe, test } from 'node:test'
 import { assertError, request } from '../../helpers/http.js'
 import { authHeader, dbKinds, startFolio, type TestFolio } from '../../helpers/start-folio.js'
 import { textPdf } from '../../helpers/text-pdfs.js'
+import { FolioError } from '../../../src/errors.js'
+import { importXfdf } from '../../../src/xfdf/import.js'
+
+/** Written by hand from the XFDF 3.0 specification (§6.4 annotation elements), as another tool would. */
+const HAND_XFDF = `<?xml version="1.0" encoding="UTF-8"?>
+<xfdf xmlns="http://ns.adobe.com/xfdf/" xml:space="preserve">
+  <annots>
+    <highlight page="0" rect="72,674,372,692" color="#FFFF00" name="hl-1" title="Ann" opacity="0.5"
+      coords="72,692,372,692,72,674,372,674"><contents>see &amp; check &lt;this&gt;</contents></highlight>
+    <square page="1" rect="50,662,150,742" color="#00FF00" interior-color="#FFFF00" width="2" name="sq-1"/>
+    <circle page="0" rect="200,100,300,200" color="#0000FF" name="ci-1"/>
+    <line page="0" rect="40,400,260,470" start="50,460" end="250,410" color="#000000" width="2" name="ln-1"/>
+    <ink page="0" rect="40,440,160,560" color="#0000FF" width="3" name="ink-1"><inklist><gesture>50,550;100,500;150,450</gesture></inklist></ink>
+    <text page="1" rect="400,360,432,392" color="#FFCC00" icon="Comment" name="tx-1"><contents>A note</contents></text>
+    <freetext page="0" rect="300,232,500,292" name="ft-1"><contents>Free text</contents></freetext>
+    <fileattachment page="0" rect="1,1,2,2" name="fa-1"/>
+  </annots>
+</xfdf>`
 
 interface Element { tag: string; attrib: Record<string, string>; contents: string | null; gestures: string[] }
 
@@ -65,6 +83,41 @@ for (const db of dbKinds()) {
       const layered = parseXfdf(await (await fetch(`${f.url}/api/documents/x1/layers/other/document.xfdf`, { headers: authHeader() })).text())
       assert.deepEqual(layered.annots.map((a) => [a.tag, a.attrib.icon, a.contents]), [['text', 'Comment', 'layer note ✓']])
       assertError(await request(`${f.url}/api/documents/none/document.xfdf`, { headers: authHeader() }), 404, 'document_not_found')
+    })
+
+    test('XFDF written by hand from the specification imports as valid Instant JSON and exports back to the same elements', async () => {
+      const pages = [{ width: 612, height: 792 }, { width: 612, height: 792 }]
+      const imported = importXfdf(HAND_XFDF, pages)
+      assert.equal(imported.skipped, 1, 'the file attachment has no mapping')
+      const applied = await request(`${f.url}/api/documents/x1/layers/xfdf/apply_instant_json`, {
+        method: 'POST', headers: authHeader(), json: { format: 'https://pspdfkit.com/instant-json/v1', annotations: imported.annotations },
+      })
+      assert.equal(applied.status, 200, applied.text)
+      assert.equal(applied.body.data.created, 7)
+      const back = parseXfdf(await (await fetch(`${f.url}/api/documents/x1/layers/xfdf/document.xfdf`, { headers: authHeader() })).text())
+      const original = parseXfdf(HAND_XFDF)
+      const key = (a: Element) => a.attrib.name!
+      const want = new Map(original.annots.filter((a) => a.tag !== 'fileattachment').map((a) => [key(a), a]))
+      assert.equal(back.annots.length, want.size)
+      for (const a of back.annots) {
+        const o = want.get(key(a))!
+        assert.equal(a.tag, o.tag)
+        assert.equal(a.attrib.page, o.attrib.page)
+        assert.deepEqual(a.attrib.rect!.split(',').map(Number), o.attrib.rect!.split(',').map(Number), `${o.tag} rect`)
+        for (const attr of ['coords', 'start', 'end', 'interior-color', 'width']) {
+          if (o.attrib[attr] !== undefined) assert.equal(a.attrib[attr]?.toLowerCase(), o.attrib[attr]!.toLowerCase(), `${o.tag} ${attr}`)
+        }
+        assert.equal(a.contents ?? null, o.contents ?? null)
+        assert.deepEqual(a.gestures, o.gestures)
+      }
+    })
+
+    test('hostile XFDF is refused with invalid_xfdf: entity declarations, deep nesting, not XML', () => {
+      const laughs = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xfdf><annots><text page="0" rect="1,1,2,2"><contents>&b;</contents></text></annots></xfdf>`
+      const deep = `<xfdf><annots>${'<a>'.repeat(100)}${'</a>'.repeat(100)}</annots></xfdf>`
+      for (const xml of [laughs, deep, '<xfdf><annots><text page="0"', 'not xml at all']) {
+        assert.throws(() => importXfdf(xml, [{ width: 612, height: 792 }]), (e: unknown) => e instanceof FolioError && e.code === 'invalid_xfdf', xml.slice(0, 40))
+      }
     })
   })
 }
