@@ -6,6 +6,7 @@ import { TYPE_LABELS, svg } from './draw.js'
 import { listen } from './live.js'
 import { createTransport, ViewerError } from './transport.js'
 import { setupSearch } from './search.js'
+import { setupPanel } from './panel.js'
 
 const $ = (id) => document.getElementById(id)
 const MAX_RENDER_WIDTH = 5000 // px, the server's limit (spec §3)
@@ -207,6 +208,7 @@ async function main() {
   layer = new AnnotationLayer({ transport, pages: state.pages, ui: { announce, error: showError, editNote, onSelect: () => {} } })
   if (transport.canWrite) setupTools()
   setupSearch({ transport, pages: state.pages, info, announce })
+  setupPanel({ transport, pages: state.pages, announce, error: showError })
   try {
     await layer.load()
   } catch (e) {
