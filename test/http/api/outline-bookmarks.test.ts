@@ -75,6 +75,16 @@ for (const db of dbKinds()) {
       assert.deepEqual(viewer.body, res.body)
     })
 
+    test('an outline whose /Next points back (a cycle) is read once and answered, not looped on', async () => {
+      // Same byte length, so the cross-reference offsets stay right: B's /Prev A becomes /Next A.
+      const cyclic = Buffer.from(textPdf({ pages: [['x']], outline: [{ title: 'A', page: 0 }, { title: 'B', page: 0 }] }).toString('latin1').replace('/Prev', '/Next'), 'latin1')
+      const up = await request(`${f.url}/api/documents?document_id=cyclic`, { method: 'POST', headers: { ...authHeader(), 'content-type': 'application/pdf' }, body: cyclic })
+      assert.equal(up.status, 200, up.text)
+      const res = await call('GET', '/api/documents/cyclic/outline.json')
+      assert.equal(res.status, 200, res.text)
+      assert.deepEqual(res.body.data.outline.map((o: { title: string }) => o.title), ['A', 'B'])
+    })
+
     test('bookmarks are created (given or new id), listed, replaced and deleted per layer', async () => {
       const created = await call('POST', `/api/documents/${doc}/bookmarks`, { content: mark(1) })
       assert.equal(created.status, 200, created.text)
