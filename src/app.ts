@@ -33,6 +33,9 @@ import type { Connector, Resolver } from './net/ssrf-guard.js'
 import { RenderCache } from './render/cache.js'
 import { PdfWorkPool } from './workers/pool.js'
 import { createRenderService } from './render/service.js'
+import { MatchPool } from './search/match-pool.js'
+import { createBookmarkService } from './bookmarks/service.js'
+import { createSearchService } from './search/service.js'
 import { createRevocationService, type RevocationService } from './revocations/service.js'
 import { createSecretsService, type SecretsService } from './secrets/service.js'
 import { instrumentBlobStore, instrumentDb } from './metrics/instrument.js'
@@ -202,7 +205,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // Client JWTs are verified with the valid `jwt` secrets, several at once, and checked
     // against the in-memory revocation index before the verification cache.
     const jwt = createJwtVerifier({ keyRing: secrets.keyRing, revocations: revocations.check, policy: config.jwt, now: opts.now, cacheSize: config.jwtCacheMaxEntries })
-    const annotations = createAnnotationService({ db, documents, log, now: opts.now, pdfWork, cacheMaxEntries: config.documentCacheMaxEntries })
+    const bookmarks = createBookmarkService({ db, documents, now: opts.now })
+    const annotations = createAnnotationService({ db, documents, log, now: opts.now, pdfWork, cacheMaxEntries: config.documentCacheMaxEntries, bookmarks })
     stopAnnotations = async () => {
       await annotations.close()
       await documents.close()
@@ -228,7 +232,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       maxPixels: config.render.maxPixels,
       annotations: annotations.overlaySource,
       log,
+      textMemoryBytes: config.search.textMemoryBytes,
     })
+    const matcher = new MatchPool({ workers: config.search.workers, timeoutMs: config.search.timeoutMs, queueMax: config.search.queueMax, log })
+    const search = createSearchService({ render, annotations, matcher, maxResults: config.search.maxResults })
     registerRenderAndJwtMetrics(metrics, { render: () => render.stats(), jwtCache: () => jwt.cacheStats() })
     registerCacheMetrics(metrics, () => {
       const r = render.stats()
@@ -257,6 +264,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       sessionSigner,
       dashboardSignouts,
       render,
+      search,
+      bookmarks,
       annotations,
       secrets,
       revocations,
@@ -300,6 +309,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         await nodes.stop() // leaves the registry first: peers and the dashboard see it going
         await annotations.close() // ends event streams, which would otherwise hold http.close()
         await drainHttp(http, pdfWork, opts.drainMs ?? SHUTDOWN_DRAIN_MS)
+        await matcher.close()
         await documents.close()
         await closeViews()
         blobStore?.close?.()

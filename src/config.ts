@@ -64,6 +64,12 @@ export const DEFAULTS = {
   RENDER_CACHE_MEMORY_BYTES: 67_108_864, // bytes of the hottest rendered pages also kept in memory (64 MiB)
   JWT_CACHE_MAX_ENTRIES: 10_000, // verified tokens kept (LRU); 0 = verify every request
   DOCUMENT_CACHE_MAX_ENTRIES: 10_000, // per cache: document sources, document_info, annotation versions (1 s each)
+  // Search (docs/search.md).
+  SEARCH_TIMEOUT_MS: 500, // ms a regular expression or preset may run in a match worker
+  SEARCH_WORKERS: 2, // match worker threads
+  SEARCH_QUEUE_MAX: 16, // pattern searches waiting for a match worker; more → 429
+  SEARCH_MAX_RESULTS: 1000, // results of one search; more are cut (header folio-search-truncated)
+  SEARCH_TEXT_MEMORY_BYTES: 67_108_864, // bytes of decoded document text kept in memory (64 MiB)
 } as const
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
@@ -178,6 +184,13 @@ export interface Config {
   }
   jwtCacheMaxEntries: number
   documentCacheMaxEntries: number
+  search: {
+    timeoutMs: number
+    workers: number
+    queueMax: number
+    maxResults: number
+    textMemoryBytes: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -529,6 +542,13 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
     },
     jwtCacheMaxEntries: r.int('JWT_CACHE_MAX_ENTRIES', DEFAULTS.JWT_CACHE_MAX_ENTRIES, 0, 10_000_000),
     documentCacheMaxEntries: r.int('DOCUMENT_CACHE_MAX_ENTRIES', DEFAULTS.DOCUMENT_CACHE_MAX_ENTRIES, 1, 10_000_000),
+    search: {
+      timeoutMs: r.int('SEARCH_TIMEOUT_MS', DEFAULTS.SEARCH_TIMEOUT_MS, 10, 60_000),
+      workers: r.int('SEARCH_WORKERS', DEFAULTS.SEARCH_WORKERS, 1, 64),
+      queueMax: r.int('SEARCH_QUEUE_MAX', DEFAULTS.SEARCH_QUEUE_MAX, 1, 10_000),
+      maxResults: r.int('SEARCH_MAX_RESULTS', DEFAULTS.SEARCH_MAX_RESULTS, 1, 100_000),
+      textMemoryBytes: r.int('SEARCH_TEXT_MEMORY_BYTES', DEFAULTS.SEARCH_TEXT_MEMORY_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    },
   }
 
   if (config.render.workerRecycleMb === -1) config.render.workerRecycleMb = Math.floor(config.render.workerMemoryMb / 2)

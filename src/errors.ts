@@ -22,6 +22,8 @@ export const ERRORS = {
   forbidden: { status: 403, message: 'The credential does not grant this' },
   invalid_csrf_token: { status: 403, message: 'Missing or wrong CSRF token; reload the dashboard' },
   origin_not_allowed: { status: 403, message: 'This Origin is not in ALLOWED_ORIGINS' },
+  pdf_password_required: { status: 403, message: 'The PDF is encrypted: send its password (pspdfkit-pdf-password header, or the JWT password claim)' },
+  pdf_password_incorrect: { status: 403, message: 'The password does not open this PDF' },
   remote_documents_disabled: {
     status: 403,
     message: 'Creating documents from a URL is disabled (ALLOW_REMOTE_DOCUMENTS=false)',
@@ -51,10 +53,19 @@ export const ERRORS = {
   render_failed: { status: 422, message: 'The page could not be rendered' },
   pdf_too_complex: { status: 422, message: 'Reading the PDF exceeded a limit' },
   // annotations and layers
+  invalid_xfdf: { status: 422, message: 'The XFDF could not be read' },
+  invalid_search_query: { status: 400, message: 'The search query is not valid for its type' },
+  search_timeout: { status: 422, message: 'The search ran past SEARCH_TIMEOUT_MS and was stopped' },
+  // annotations and layers (issue #5)
   invalid_layer_name: { status: 400, message: 'A layer name has at most 256 characters and no "*"' },
   invalid_event_id: { status: 400, message: 'Last-Event-ID must be an event id this stream sent' },
   annotation_not_found: { status: 404, message: 'No such annotation' },
   layer_not_found: { status: 404, message: 'No such layer' },
+  bookmark_not_found: { status: 404, message: 'No such bookmark' },
+  attachment_not_found: { status: 404, message: 'No such attachment in this document' },
+  bookmark_exists: { status: 409, message: 'A bookmark with this id exists in this layer' },
+  invalid_bookmark: { status: 400, message: 'The bookmark is not a valid Instant JSON bookmark' },
+  too_many_bookmarks: { status: 422, message: 'The layer has the most bookmarks it may have' },
   annotation_exists: { status: 409, message: 'An annotation with this id exists in this layer' },
   annotation_version_conflict: {
     status: 409,
@@ -73,6 +84,7 @@ export const ERRORS = {
   too_many_streams: { status: 429, message: 'Too many open event streams; close one first' },
   render_queue_full: { status: 429, message: 'Too many pages are waiting to be rendered; retry shortly' },
   pdf_queue_full: { status: 429, message: 'Too many PDFs are waiting to be read; retry shortly' },
+  search_queue_full: { status: 429, message: 'Too many searches are waiting; retry shortly' },
   request_timeout: { status: 408, message: 'The request took too long' },
   internal_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The service is not ready' },

@@ -21,6 +21,7 @@ import { layerOperations } from './layers.js'
 import { createPdfOutput, type PdfFile, type PdfOpenOptions } from './pdf-file.js'
 import { toRecord, type AnnotationRecord } from './records.js'
 import * as store from './store.js'
+import type { BookmarkService } from '../bookmarks/service.js'
 
 export type { Actor, WriteItem } from './items.js'
 export { API_ACTOR, parseIfMatch } from './items.js'
@@ -34,7 +35,7 @@ const INSTANT_JSON_FORMAT = 'https://pspdfkit.com/instant-json/v1'
 
 export interface WriteOptions { batch: boolean }
 
-export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date; pdfWork: PdfWork; cacheMaxEntries?: number }) {
+export function createAnnotationService(deps: { db: Db; documents: DocumentService; log: Logger; now?: () => Date; pdfWork: PdfWork; cacheMaxEntries?: number; bookmarks?: BookmarkService }) {
   const { db, documents } = deps
   const now = deps.now ?? (() => new Date())
   // The annotation version of a document (part of page-image cache keys), from memory for up to
@@ -122,6 +123,14 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
       }
     },
 
+    /** The layer's first 1000 annotations on one page (per-page reads, highlighted text); 404 document/page_not_found. */
+    async onPage(documentId: string, layer: string, pageIndex: number): Promise<{ annotations: AnnotationRecord[]; truncated: boolean }> {
+      const pages = await pageCount(documentId)
+      if (pageIndex >= pages) throw new FolioError('page_not_found', { pageCount: pages })
+      const rows = await store.annotationsOnPage(db, documentId, layer, pageIndex)
+      return { annotations: rows.slice(0, LIST_CAP).map(toRecord), truncated: rows.length > LIST_CAP }
+    },
+
     async get(documentId: string, layer: string, id: string): Promise<AnnotationRecord> {
       const row = await store.getAnnotation(db, documentId, layer, id)
       if (!row) {
@@ -190,14 +199,17 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
         yield `${first ? '' : ','}${JSON.stringify({ ...r.content, id: r.id })}`
         first = false
       }
-      yield ']}'
+      yield ']'
+      // The layer's bookmarks (Instant JSON `bookmarks`), when the bookmark room is wired in.
+      if (deps.bookmarks) yield `,"bookmarks":${JSON.stringify(await deps.bookmarks.instantJson(documentId, layer))}`
+      yield '}'
     },
 
     async applyInstantJson(documentId: string, layer: string, actor: Actor, body: unknown): Promise<{ created: number; updated: number; deleted: number }> {
       if (typeof body !== 'object' || body === null || Array.isArray(body) || (body as { format?: unknown }).format !== INSTANT_JSON_FORMAT) {
         throw new FolioError('invalid_instant_json', {}, { message: `An Instant JSON document needs "format": "${INSTANT_JSON_FORMAT}"` })
       }
-      const doc = body as { annotations?: unknown; skippedPdfObjectIds?: unknown }
+      const doc = body as { annotations?: unknown; skippedPdfObjectIds?: unknown; bookmarks?: unknown }
       const annotations = doc.annotations ?? []
       const skipped = doc.skippedPdfObjectIds ?? []
       if (!Array.isArray(annotations)) throw new FolioError('invalid_instant_json', {}, { message: '"annotations" must be an array' })
@@ -205,9 +217,12 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
         throw new FolioError('invalid_instant_json', {}, { message: '"skippedPdfObjectIds" must be an array of object numbers' })
       }
       checkBatchSize(annotations.length, MAX_IDS)
-      const parsed = parseItems(annotations as WriteItem[], await pageCount(documentId), actor, { base: (i) => `$.annotations[${i}]`, requireId: false, contentIsItem: true })
+      const pages = await pageCount(documentId)
+      const parsed = parseItems(annotations as WriteItem[], pages, actor, { base: (i) => `$.annotations[${i}]`, requireId: false, contentIsItem: true })
+      const bookmarks = deps.bookmarks ? deps.bookmarks.parseInstantJson(doc.bookmarks, pages) : []
       const at = now().toISOString()
       return write(documentId, async (tx) => {
+        if (deps.bookmarks) await deps.bookmarks.applyInTx(tx, documentId, layer, actor.userId, bookmarks)
         const next = await store.claimSeqs(tx, documentId, 0)
         if (layer !== '') await store.insertLayer(tx, documentId, layer, at)
         const existing = new Map((await store.lockAnnotations(tx, documentId, layer, parsed.map((p) => p.id))).map((r) => [r.id, r]))

@@ -14,6 +14,8 @@ export interface Grant {
   readonly layer: string
   /** `user_id`, recorded as createdBy/updatedBy on annotations (spec §2). */
   readonly userId?: string
+  /** The JWT's `password` claim: opens an encrypted PDF. Never stored or logged. */
+  readonly password?: string
 }
 
 export function isPermission(s: unknown): s is Permission {

@@ -90,6 +90,8 @@ export function checkClaims(p: Record<string, unknown>, policy: JwtPolicy, nowSe
   if (has('jti') && !(isShortString(p.jti) && p.jti !== '')) return invalid('jti')
   if (has('user_id') && !(isShortString(p.user_id) && p.user_id !== '')) return invalid('user_id')
   if (has('layer') && !(isShortString(p.layer) && !p.layer.includes('*'))) return invalid('layer')
+  // Document Engine's `password` claim opens an encrypted PDF; it stays in memory only (render/password.ts).
+  if (has('password') && !(typeof p.password === 'string' && p.password.length <= 1024 && !p.password.includes('\0'))) return invalid('password')
 
   // 5. audience and issuer, only when configured (as jose does: Folio has no identity otherwise).
   if (policy.issuer !== undefined) {
@@ -118,6 +120,7 @@ export function checkClaims(p: Record<string, unknown>, policy: JwtPolicy, nowSe
       permissions: Object.freeze(permissions),
       layer: has('layer') ? (p.layer as string) : '',
       ...(has('user_id') ? { userId: p.user_id as string } : {}),
+      ...(has('password') && p.password !== '' ? { password: p.password as string } : {}),
     }),
     exp,
     iat: has('iat') ? (p.iat as number) : undefined,

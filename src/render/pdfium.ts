@@ -15,7 +15,7 @@ import type { Box, PageText, RawImage, RenderFailure, TextLine } from './protoco
 import { capWasmMemory } from './wasm-memory.js'
 
 /** The part of the PDFium C API Folio uses (fpdfview.h, fpdf_text.h). Pointers are numbers. */
-interface Pdfium {
+export interface Pdfium {
   _FPDF_InitLibraryWithConfig(config: number): void
   _FPDF_LoadMemDocument(data: number, size: number, password: number): number
   _FPDF_GetLastError(): number
@@ -68,7 +68,8 @@ export class PdfiumEngine {
   /** Lines PDFium wrote to stderr during the current job (it says "Cannot enlarge memory" before aborting). */
   readonly messages: string[] = []
 
-  private constructor(private readonly m: Pdfium) {}
+  /** `m`: the C API, also used by the op files (page-texts.ts, outline.ts). */
+  private constructor(readonly m: Pdfium) {}
 
   static async load(memoryBytes: number): Promise<PdfiumEngine> {
     const require = createRequire(import.meta.url)
@@ -94,17 +95,29 @@ export class PdfiumEngine {
     return this.m.HEAPU8.length
   }
 
-  open(bytes: Uint8Array): OpenDocument {
+  /** `password`: UTF-8, for an encrypted PDF (PDFium also tries it as Latin-1 for older handlers). */
+  open(bytes: Uint8Array, password?: string): OpenDocument {
     const m = this.m
     if (bytes.length === 0) throw new EngineFailure('unreadable', 'the document is empty')
     const ptr = m.wasmExports.malloc(bytes.length)
     if (ptr === 0) throw new EngineFailure('too_large', 'the document does not fit the render worker memory')
     m.HEAPU8.set(bytes, ptr)
-    const handle = m._FPDF_LoadMemDocument(ptr, bytes.length, 0)
+    let pw = 0
+    if (password !== undefined && password !== '') {
+      const utf8 = Buffer.from(password, 'utf8')
+      pw = m.wasmExports.malloc(utf8.length + 1)
+      m.HEAPU8.set(utf8, pw)
+      m.HEAPU8[pw + utf8.length] = 0
+    }
+    const handle = m._FPDF_LoadMemDocument(ptr, bytes.length, pw)
+    if (pw !== 0) {
+      m.HEAPU8.fill(0, pw, pw + Buffer.byteLength(password!, 'utf8')) // not left in the heap
+      m.wasmExports.free(pw)
+    }
     if (handle === 0) {
       const code = m._FPDF_GetLastError()
       m.wasmExports.free(ptr)
-      if (code === FPDF_ERR_PASSWORD) throw new EngineFailure('password_required', 'the document needs a password')
+      if (code === FPDF_ERR_PASSWORD) throw new EngineFailure('password_required', password ? 'the password is not correct' : 'the document needs a password')
       throw new EngineFailure('unreadable', `the engine could not open the document (error ${code})`)
     }
     let closed = false

@@ -29,7 +29,40 @@ export interface TextJob {
   maxChars: number
 }
 
-export type Job = RenderJob | TextJob
+/** The text of pages `from`..`to` (inclusive) in one job, for search and all-pages text. */
+export interface PageTextsJob {
+  op: 'pageTexts'
+  /** The first page; also what the pool's log names. */
+  pageIndex: number
+  to: number
+  maxChars: number
+}
+
+/** The document's outline (bookmark tree), bounded in nodes and depth. */
+export interface OutlineJob {
+  op: 'outline'
+  pageIndex: 0
+  maxNodes: number
+  maxDepth: number
+}
+
+/** The list of the PDF's embedded files (render/embedded-files.ts). */
+export interface EmbeddedFilesJob {
+  op: 'embeddedFiles'
+  pageIndex: 0
+  maxFiles: number
+  maxBytes: number
+}
+
+/** The bytes of embedded file `index`. */
+export interface EmbeddedFileJob {
+  op: 'embeddedFile'
+  pageIndex: 0
+  index: number
+  maxBytes: number
+}
+
+export type Job = RenderJob | TextJob | PageTextsJob | OutlineJob | EmbeddedFilesJob | EmbeddedFileJob
 
 /** Tightly packed 8-bit RGB rows, top to bottom. */
 export interface RawImage {
@@ -60,4 +93,44 @@ export interface PageText {
   truncated: boolean
 }
 
-export type JobResult = RawImage | PageText
+/** One outline node: the PDF's title, style and target (a page or a URI), children nested. */
+export interface OutlineNode {
+  title: string
+  isExpanded: boolean
+  pageIndex?: number
+  uri?: string
+  children: OutlineNode[]
+}
+
+export interface Outline {
+  outline: OutlineNode[]
+  /** More nodes or deeper nesting than the job allowed: the rest was left out. */
+  truncated: boolean
+}
+
+export interface EmbeddedFileInfo {
+  index: number
+  name: string
+  contentType: string
+  size: number
+  /** Hex sha256 of the bytes; absent when the file is over the size limit. */
+  sha256?: string
+}
+
+export type JobResult = RawImage | PageText | PageText[] | Outline | EmbeddedFileInfo[] | Uint8Array
+
+/**
+ * A job as the render service and document text describe it; `run` in render/service.ts hands
+ * it to the PDF work pool as the kind of its `op` (workers/kinds.ts).
+ */
+export interface RenderTask {
+  /** Identifies the bytes (and the password, when one opens them): the worker keeps the document open under it. */
+  docKey: string
+  /** A fresh buffer on each call: the pool transfers it to a worker. */
+  loadBytes(): Promise<Uint8Array>
+  /** Opens an encrypted PDF; never stored or logged (render/password.ts). */
+  password?: string
+  /** Jobs of one document share at most half the workers (workers/pool.ts). */
+  fairnessKey?: string
+  job: Job
+}

@@ -16,6 +16,10 @@ import type { Logger } from '../log.js'
 import { cacheKey, type RenderCache } from './cache.js'
 import { encodeImage, ENCODER_VERSION, MEDIA_TYPES, type AnnotationOverlay, type ImageFormat } from './encode.js'
 import type { PdfWorkPool, PoolStats } from '../workers/pool.js'
+import type { JobKind } from '../workers/kinds.js'
+import type { EmbeddedFileInfo, Job, Outline, PageText, RawImage, RenderTask } from './protocol.js'
+import { createDocumentText, type DocumentText } from './document-text.js'
+import { pdfPassword, type PdfPassword } from './password.js'
 
 /** spec §3: `?width=` / `?height=` are at most this many pixels. */
 export const MAX_DIMENSION = 5000
@@ -44,6 +48,8 @@ export interface ImageRequest {
   annotations: boolean
   /** Whose annotations: the layer ('' = default; a JWT's layer on the client routes). */
   layer?: string
+  /** Opens an encrypted PDF (render/password.ts). */
+  password?: string
 }
 
 /**
@@ -60,7 +66,15 @@ export interface Rendition {
 export interface RenderService {
   pageImage(documentId: string, pageIndex: number, req: ImageRequest): Promise<Rendition>
   /** The page's text as JSON `{pageIndex, width, height, textLines, truncated}` (the route adds the envelope). */
-  pageText(documentId: string, pageIndex: number): Promise<Rendition>
+  pageText(documentId: string, pageIndex: number, password?: string): Promise<Rendition>
+  /** Every page's text with one box per character (search, all-pages text); cached per blob. */
+  documentText(documentId: string, password?: string): Promise<DocumentText & { pageRows: PageRow[] }>
+  /** The PDF's outline, bounded (render/outline.ts). */
+  outline(documentId: string, password?: string): Promise<Outline>
+  /** The PDF's embedded files (render/embedded-files.ts), cached per blob. */
+  embeddedFiles(documentId: string, password?: string): Promise<EmbeddedFileInfo[]>
+  /** One embedded file's bytes by its sha256, or undefined when the PDF has none such. */
+  embeddedFile(documentId: string, sha256: string, password?: string): Promise<{ info: EmbeddedFileInfo; bytes: Buffer } | undefined>
   stats(): PoolStats & { cacheBytes: number; cacheEntries: number; cacheMemoryBytes: number; cacheMemoryEntries: number }
   close(): Promise<void>
 }
@@ -72,7 +86,26 @@ export interface RenderDeps {
   maxPixels: number
   annotations?: AnnotationSource
   log: Logger
+  /** Bytes of decoded document text kept in memory for search (SEARCH_TEXT_MEMORY_BYTES). */
+  textMemoryBytes?: number
 }
+
+/** The pool's job kind for each op of a RenderTask (workers/kinds.ts). */
+const KIND_OF_OP: Record<Job['op'], JobKind> = {
+  render: 'render',
+  text: 'text',
+  pageTexts: 'page-texts',
+  outline: 'outline',
+  embeddedFiles: 'embedded-files',
+  embeddedFile: 'embedded-file',
+}
+
+/** Bounds of one outline (a hostile file may have millions of nodes or a cycle). */
+export const MAX_OUTLINE_NODES = 10_000
+export const MAX_OUTLINE_DEPTH = 64
+/** Embedded files listed at most, and the largest one served (bytes). */
+export const MAX_EMBEDDED_FILES = 1000
+export const MAX_EMBEDDED_FILE_BYTES = 64 * 1024 * 1024
 
 /** Identifies the engine build: a different PDFium may draw different pixels. */
 async function engineId(): Promise<string> {
@@ -148,6 +181,38 @@ export function createRenderService(deps: RenderDeps): RenderService {
   const inFlight = new Map<string, Promise<Buffer>>()
   const sizes = new SizeGate()
 
+  /**
+   * Runs a job on the pool; the engine's "needs a password" becomes 403 with a code that says
+   * whether a password was missing or wrong (docs/errors.md), never a 422 render failure.
+   */
+  function run(task: RenderTask): Promise<unknown> {
+    const { op, ...input } = task.job
+    const opts = { docKey: task.docKey, loadBytes: task.loadBytes, password: task.password, fairnessKey: task.fairnessKey }
+    return (pool.run as (kind: JobKind, input: unknown, o: typeof opts) => Promise<unknown>)(KIND_OF_OP[op], input, opts).catch((e: unknown) => {
+      if (e instanceof FolioError && e.code === 'render_failed' && e.details.reason === 'password_required') {
+        throw new FolioError(task.password ? 'pdf_password_incorrect' : 'pdf_password_required', {}, { cause: e })
+      }
+      throw e
+    })
+  }
+  /** The pool task fields that open the document, with or without a password. */
+  function opener(blob: DocumentSource, password: PdfPassword | undefined): Pick<RenderTask, 'docKey' | 'loadBytes' | 'password'> {
+    return { docKey: password ? `${blob.key}:${password.tag}` : blob.key, loadBytes: () => blob.read(), password: password?.value }
+  }
+  /** A small JSON result of a worker op, kept in the render cache under `key`. */
+  async function cachedJson<T>(key: string, produce: () => Promise<unknown>): Promise<T> {
+    const r = await serve(key, 'json', 'application/json', async () => Buffer.from(JSON.stringify(await produce()))).open()
+    if (Buffer.isBuffer(r.body)) return JSON.parse(r.body.toString('utf8')) as T
+    const chunks: Buffer[] = []
+    for await (const c of r.body) chunks.push(c as Buffer)
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T
+  }
+  async function listEmbedded(blob: DocumentSource, password: PdfPassword | undefined): Promise<EmbeddedFileInfo[]> {
+    const key = cacheKey(['embedded-files', await engine, blob.key, MAX_EMBEDDED_FILES, MAX_EMBEDDED_FILE_BYTES, ...(password ? [password.tag] : [])])
+    return cachedJson<EmbeddedFileInfo[]>(key, () => run({ ...opener(blob, password), job: { op: 'embeddedFiles', pageIndex: 0, maxFiles: MAX_EMBEDDED_FILES, maxBytes: MAX_EMBEDDED_FILE_BYTES } }))
+  }
+  const texts = createDocumentText({ run, cache, engine, maxChars: MAX_TEXT_CHARS, memoryBytes: deps.textMemoryBytes ?? 64 * 1024 * 1024 })
+
   async function page(documentId: string, pageIndex: number): Promise<{ blob: DocumentSource; page: PageRow }> {
     const blob = await documents.source(documentId)
     if (blob.pages === null) {
@@ -191,33 +256,62 @@ export function createRenderService(deps: RenderDeps): RenderService {
       const source = req.annotations ? deps.annotations : undefined
       const layer = req.layer ?? ''
       const annotationVersion = req.annotations ? (source ? await source.version(documentId, layer) : 'pdf') : 'none'
-      const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion])
+      const password = pdfPassword(blob.key, req.password)
+      const key = cacheKey(['image', await engine, blob.key, pageIndex, size.width, size.height, req.format, annotationVersion, ...(password ? [password.tag] : [])])
       return serve(key, req.format, MEDIA_TYPES[req.format], async () => {
-        // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
-        // were imported into Folio at upload, and drawing both would show them twice
-        // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
-        const image = await pool.run('render', { pageIndex, width: size.width, height: size.height, annotations: req.annotations && !source }, {
-          docKey: blob.key,
-          loadBytes: () => blob.read(),
+        const image = (await run({
+          ...opener(blob, password),
           fairnessKey: documentId,
-        })
+          // With Folio's annotations drawn as overlays, PDFium draws none of the file's own: those
+          // were imported into Folio at upload, and drawing both would show them twice
+          // (and keep showing one deleted in Folio). Form widgets are not drawn then either.
+          job: { op: 'render', pageIndex, width: size.width, height: size.height, annotations: req.annotations && !source },
+        })) as RawImage
         const overlays = source ? await source.overlays(documentId, layer, pageIndex, p) : []
         return encodeImage(image, req.format, overlays, displayedSize(p))
       })
     },
 
-    async pageText(documentId, pageIndex) {
+    async pageText(documentId, pageIndex, pw) {
       const { blob } = await page(documentId, pageIndex)
+      const password = pdfPassword(blob.key, pw)
       // 'bare': the cached JSON has no {"data"} envelope (the route adds it); older cache files had one.
-      const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS, 'bare'])
+      const key = cacheKey(['text', await engine, blob.key, pageIndex, MAX_TEXT_CHARS, 'bare', ...(password ? [password.tag] : [])])
       return serve(key, 'json', 'application/json; charset=utf-8', async () => {
-        const text = await pool.run('text', { pageIndex, maxChars: MAX_TEXT_CHARS }, {
-          docKey: blob.key,
-          loadBytes: () => blob.read(),
+        const text = (await run({
+          ...opener(blob, password),
           fairnessKey: documentId,
-        })
+          job: { op: 'text', pageIndex, maxChars: MAX_TEXT_CHARS },
+        })) as PageText
         return Buffer.from(JSON.stringify({ pageIndex, ...text }))
       })
+    },
+
+    async documentText(documentId, pw) {
+      const { blob } = await page(documentId, 0)
+      const doc = await texts.get(blob, blob.pages!.length, pdfPassword(blob.key, pw))
+      return { ...doc, pageRows: blob.pages! }
+    },
+
+    async outline(documentId, pw) {
+      const { blob } = await page(documentId, 0)
+      const password = pdfPassword(blob.key, pw)
+      const key = cacheKey(['outline', await engine, blob.key, MAX_OUTLINE_NODES, MAX_OUTLINE_DEPTH, ...(password ? [password.tag] : [])])
+      return cachedJson<Outline>(key, () => run({ ...opener(blob, password), job: { op: 'outline', pageIndex: 0, maxNodes: MAX_OUTLINE_NODES, maxDepth: MAX_OUTLINE_DEPTH } }))
+    },
+
+    async embeddedFiles(documentId, pw) {
+      const { blob } = await page(documentId, 0)
+      return listEmbedded(blob, pdfPassword(blob.key, pw))
+    },
+
+    async embeddedFile(documentId, sha256, pw) {
+      const { blob } = await page(documentId, 0)
+      const password = pdfPassword(blob.key, pw)
+      const info = (await listEmbedded(blob, password)).find((f) => f.sha256 === sha256)
+      if (!info) return undefined
+      const bytes = (await run({ ...opener(blob, password), job: { op: 'embeddedFile', pageIndex: 0, index: info.index, maxBytes: MAX_EMBEDDED_FILE_BYTES } })) as Uint8Array
+      return { info, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
     },
 
     stats() {

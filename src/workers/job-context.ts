@@ -11,6 +11,8 @@ export interface JobContext {
   readonly docKey: string | undefined
   /** The whole PDF, when the pool sent it (engines that need bytes in memory). */
   readonly bytes: Uint8Array | undefined
+  /** Opens an encrypted PDF; sent with the bytes only, never stored or logged. */
+  readonly password?: string
   /** Buffers of the result to transfer rather than copy. */
   readonly transfer: ArrayBuffer[]
   /** Set by a handler that left the worker with too much memory: the pool replaces it after this job. */

@@ -12,7 +12,9 @@
  */
 import type { ExportItem, ImportedAnnotation } from '../annotations/pdf-export.js'
 import type { InspectLimits, PdfInfo } from '../pdf/inspect.js'
-import type { PageText, RawImage, RenderJob, TextJob } from '../render/protocol.js'
+import type {
+  EmbeddedFileInfo, EmbeddedFileJob, EmbeddedFilesJob, Outline, OutlineJob, PageText, PageTextsJob, RawImage, RenderJob, TextJob,
+} from '../render/protocol.js'
 
 export type JobFamily = 'render' | 'pdf'
 
@@ -23,6 +25,10 @@ export const JOB_KINDS = {
   'annotations-export': { module: './jobs/annotations-export.js', family: 'pdf' },
   render: { module: './jobs/render.js', family: 'render' },
   text: { module: './jobs/text.js', family: 'render' },
+  'page-texts': { module: './jobs/page-texts.js', family: 'render' },
+  outline: { module: './jobs/outline.js', family: 'render' },
+  'embedded-files': { module: './jobs/embedded-files.js', family: 'render' },
+  'embedded-file': { module: './jobs/embedded-file.js', family: 'render' },
 } as const satisfies Record<string, { module: string; family: JobFamily }>
 
 export type JobKind = keyof typeof JOB_KINDS
@@ -35,6 +41,10 @@ export interface JobTypes {
   'annotations-export': { input: { items: ExportItem[]; flatten: boolean }; output: Uint8Array | null }
   render: { input: Omit<RenderJob, 'op'>; output: RawImage }
   text: { input: Omit<TextJob, 'op'>; output: PageText }
+  'page-texts': { input: Omit<PageTextsJob, 'op'>; output: PageText[] }
+  outline: { input: Omit<OutlineJob, 'op'>; output: Outline }
+  'embedded-files': { input: Omit<EmbeddedFilesJob, 'op'>; output: EmbeddedFileInfo[] }
+  'embedded-file': { input: Omit<EmbeddedFileJob, 'op'>; output: Uint8Array }
 }
 
 /** The docKey under which a worker keeps a stored blob's parsed structure (jobs/structure.ts). */

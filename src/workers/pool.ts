@@ -53,6 +53,8 @@ export interface RunOptions {
   loadBytes?: () => Promise<Uint8Array>
   /** Jobs with the same key share at most `perKeyConcurrency` workers. */
   fairnessKey?: string
+  /** Opens an encrypted PDF (sent with `loadBytes`' bytes); `docKey` must then differ from the key without it. */
+  password?: string
 }
 
 /** What callers need of the pool: `pdfWork.run(kind, input, opts)`. */
@@ -266,7 +268,7 @@ export class PdfWorkPool {
       // Transfer only a buffer the bytes own alone (Node's small Buffers share a pool slab).
       if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = new Uint8Array(bytes)
     }
-    const msg: JobMessage = { type: 'job', id: this.nextId++, kind: pending.kind, input: pending.input, source: this.wireSource(pending), docKey, bytes }
+    const msg: JobMessage = { type: 'job', id: this.nextId++, kind: pending.kind, input: pending.input, source: this.wireSource(pending), docKey, bytes, password: bytes ? pending.opts.password : undefined }
     // Until the worker says `started`, the limit also covers loading the kind (once per worker).
     this.arm(slot, pending, this.timeout(pending) + PREPARE_MS)
     slot.worker.ref() // a job in flight keeps the process alive

@@ -21,6 +21,8 @@ export interface JobMessage {
   docKey?: string
   /** The whole PDF, for engines that need it in memory (PDFium); sent only to a worker without it. */
   bytes?: Uint8Array
+  /** The PDF password, with the bytes only (it opens the document; never stored or logged). */
+  password?: string
 }
 
 export interface ReadAnswer {

@@ -67,7 +67,7 @@ async function run(msg: JobMessage): Promise<void> {
       closeSource = () => file.close()
       source = file
     } else if (msg.source?.type === 'proxy') source = proxyReader(msg.id, msg.source.size)
-    const ctx: JobContext = { source, docKey: msg.docKey, bytes: msg.bytes, transfer: [], recycle: false, memoryBytes: options.memoryBytes, recycleBytes: options.recycleBytes ?? options.memoryBytes * 0.75 }
+    const ctx: JobContext = { source, docKey: msg.docKey, bytes: msg.bytes, password: msg.password, transfer: [], recycle: false, memoryBytes: options.memoryBytes, recycleBytes: options.recycleBytes ?? options.memoryBytes * 0.75 }
     const mod = await handler(msg.kind)
     await mod.prepare?.(ctx)
     post({ type: 'started', id: msg.id })

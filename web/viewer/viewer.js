@@ -5,6 +5,8 @@ import { AnnotationLayer, COLORS } from './annotations.js'
 import { TYPE_LABELS, svg } from './draw.js'
 import { listen } from './live.js'
 import { createTransport, ViewerError } from './transport.js'
+import { setupSearch } from './search.js'
+import { setupPanel } from './panel.js'
 
 const $ = (id) => document.getElementById(id)
 const MAX_RENDER_WIDTH = 5000 // px, the server's limit (spec §3)
@@ -205,6 +207,8 @@ async function main() {
   layout()
   layer = new AnnotationLayer({ transport, pages: state.pages, ui: { announce, error: showError, editNote, onSelect: () => {} } })
   if (transport.canWrite) setupTools()
+  setupSearch({ transport, pages: state.pages, info, announce })
+  setupPanel({ transport, pages: state.pages, announce, error: showError })
   try {
     await layer.load()
   } catch (e) {

@@ -25,6 +25,11 @@ import { authFailures } from '../../metrics/catalog.js'
 import type { MetricsRegistry } from '../../metrics/registry.js'
 import type { NodeRegistry } from '../../nodes/service.js'
 import { nodeRoutes } from './nodes.js'
+import { textStructureRoutes } from './text-structure.js'
+import { bookmarkRoutes } from './bookmarks.js'
+import { xfdfRoutes } from './xfdf.js'
+import type { BookmarkService } from '../../bookmarks/service.js'
+import type { SearchService } from '../../search/service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,6 +49,8 @@ export interface ApiDeps {
   audit: AuditService
   nodes: NodeRegistry
   metrics: MetricsRegistry
+  search: SearchService
+  bookmarks: BookmarkService
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -81,4 +88,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await app.register(revocationRoutes, deps)
   await app.register(auditRoutes, deps)
   await app.register(nodeRoutes, deps)
+  await app.register(textStructureRoutes, deps)
+  await app.register(bookmarkRoutes, deps)
+  await app.register(xfdfRoutes, deps)
 }

@@ -12,6 +12,8 @@ import type { RenderService } from '../../render/service.js'
 import type { AnnotationService } from '../../annotations/service.js'
 import type { MetricsRegistry } from '../../metrics/registry.js'
 import { FolioError } from '../../errors.js'
+import type { SearchService } from '../../search/service.js'
+import type { BookmarkService } from '../../bookmarks/service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,6 +33,8 @@ export interface ClientDeps {
   render: RenderService
   annotations: AnnotationService
   metrics: MetricsRegistry
+  search: SearchService
+  bookmarks: BookmarkService
 }
 
 /** How one mount names its paths and operations. */

@@ -23,6 +23,8 @@ import { presentedToken, type ClientDeps, type Mount } from './access.js'
 import { documentRoutes } from './document.js'
 import { pageRoutes } from './pages.js'
 import { registerClientAnnotationRoutes } from './annotations.js'
+import { textStructureRoutes } from './text-structure.js'
+import { bookmarkRoutes } from './bookmarks.js'
 
 export { CLIENT_MOUNT, INTERNAL_MOUNT, requirePermission, type ClientDeps, type Mount } from './access.js'
 
@@ -87,6 +89,8 @@ export function clientSurface(mount: Mount, deps: ClientDeps) {
 
     await app.register(documentRoutes(mount, deps), { prefix: mount.documentPrefix })
     await app.register(pageRoutes(mount, deps), { prefix: mount.documentPrefix })
+    await app.register(textStructureRoutes(mount, deps), { prefix: mount.documentPrefix })
+    await app.register(bookmarkRoutes(mount, deps), { prefix: mount.documentPrefix })
     await app.register(async (scope) => {
       registerClientAnnotationRoutes(scope, { annotations: deps.annotations, grantOf: (req) => req.grant! }, '/:documentId', mount)
     }, { prefix: mount.documentPrefix })

@@ -39,14 +39,14 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
       // The token's layer is drawn, never another's (spec §2 layer).
-      return sendPageImage(req, reply, deps, { ...pageImageInput(req, grant.layer ?? ''), documentId: grant.documentId })
+      return sendPageImage(req, reply, deps, { ...pageImageInput(req, grant.layer ?? ''), documentId: grant.documentId, password: grant.password })
     })
 
     app.get('/:documentId/pages/:pageIndex/text', {
       schema: { ...pageTextSchema(op('get-document-page-text')), tags: [mount.tag] },
     }, (req, reply) => {
       const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
-      return sendPageText(req, reply, deps, { ...pageTextInput(req), documentId: grant.documentId })
+      return sendPageText(req, reply, deps, { ...pageTextInput(req), documentId: grant.documentId, password: grant.password })
     })
 
     if (mount !== CLIENT_MOUNT) return
@@ -62,7 +62,7 @@ export function pageRoutes(mount: Mount, deps: PageRouteDeps) {
       const q = req.query as { width?: number; height?: number; format?: ImageFormat }
       const width = q.width === undefined && q.height === undefined ? DEFAULT_COVER_WIDTH : q.width
       // A cover never shows annotations: the permission releases the page's look, not its markup.
-      return sendPageImage(req, reply, deps, { documentId: grant.documentId, pageIndex: 0, width, height: q.height, format: q.format, annotations: false, layer: '' })
+      return sendPageImage(req, reply, deps, { documentId: grant.documentId, pageIndex: 0, width, height: q.height, format: q.format, annotations: false, layer: '', password: grant.password })
     })
   }
 }

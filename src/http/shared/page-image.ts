@@ -33,11 +33,15 @@ export interface PageImageInput {
   annotations: boolean
   /** Whose annotations ('' = the default layer). */
   layer: string
+  /** Opens an encrypted PDF (render/password.ts). */
+  password?: string
 }
 
 export interface PageTextInput {
   documentId: string
   pageIndex: number
+  /** Opens an encrypted PDF (render/password.ts). */
+  password?: string
 }
 
 /** The input of the page routes `…/pages/:pageIndex/image` (after pageImageSchema validated them). */
@@ -211,11 +215,12 @@ export async function sendPageImage(req: FastifyRequest, reply: FastifyReply, de
     format,
     annotations: input.annotations !== false,
     layer: input.layer,
+    password: input.password,
   }))
   return send(req, reply, rendition)
 }
 
 export async function sendPageText(req: FastifyRequest, reply: FastifyReply, deps: PageRouteDeps, input: PageTextInput): Promise<FastifyReply> {
-  const rendition = await withRetryAfter(reply, () => deps.render.pageText(pathDocumentId(input.documentId), input.pageIndex))
+  const rendition = await withRetryAfter(reply, () => deps.render.pageText(pathDocumentId(input.documentId), input.pageIndex, input.password))
   return send(req, reply, rendition, true)
 }

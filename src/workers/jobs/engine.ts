@@ -33,7 +33,7 @@ function openDocument(e: PdfiumEngine, ctx: JobContext): OpenDocument {
     open.delete(k)
     total -= d.byteSize
   }
-  const doc = e.open(bytes)
+  const doc = e.open(bytes, ctx.password)
   open.set(key, doc)
   return doc
 }
