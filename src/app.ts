@@ -23,6 +23,8 @@ import { openPglite } from './db/pglite.js'
 import { connectPostgres } from './db/postgres.js'
 import { createRemoteFetcher } from './documents/remote.js'
 import { createDocumentService } from './documents/service.js'
+import { createBuildService } from './build/service.js'
+import { createBuildRunner } from './build/runner.js'
 import { createHttpServer } from './http/server.js'
 import { readTlsPair, watchTls } from './http/tls.js'
 import type { Server as TlsServer } from 'node:tls'
@@ -150,7 +152,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       })
       : undefined
     const documents = createDocumentService({
-      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(),
+      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(), versionsKept: config.build.versionsKept,
     })
     // Client JWTs (#3) are verified with the valid `jwt` secrets, several at once, and checked
     // against the in-memory revocation index before the verification cache (#4).
@@ -169,15 +171,16 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     // Hot pages also in memory: 64 MiB, or the disk bound when that is smaller.
     const renderCache = new RenderCache(join(config.dataDir, 'render-cache'), config.render.cacheMaxBytes, log, Math.min(64 * 1024 * 1024, config.render.cacheMaxBytes))
     await renderCache.init()
+    const renderPool = new RenderPool({
+      workers: config.render.workers ?? availableParallelism(),
+      queueMax: config.render.queueMax,
+      timeoutMs: config.render.timeoutMs,
+      memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
+      log,
+    })
     const render = createRenderService({
       documents,
-      pool: new RenderPool({
-        workers: config.render.workers ?? availableParallelism(),
-        queueMax: config.render.queueMax,
-        timeoutMs: config.render.timeoutMs,
-        memoryBytes: config.render.workerMemoryMb * 1024 * 1024,
-        log,
-      }),
+      pool: renderPool,
       cache: renderCache,
       maxPixels: config.render.maxPixels,
       annotations: annotations.overlaySource,
@@ -202,6 +205,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       jwtCache.set(j.hits, { stat: 'hits' })
       jwtCache.set(j.misses, { stat: 'misses' })
     })
+    // Document editing and the Build API: PDF work in build workers (qpdf children), image and
+    // text outputs through the render pool.
+    const build = createBuildService({
+      documents,
+      annotations,
+      runner: createBuildRunner({ concurrency: config.build.concurrency, queueMax: config.build.queueMax, log }),
+      renderer: { pool: renderPool, maxPixels: config.render.maxPixels },
+      workRoot: join(config.dataDir, 'tmp'),
+      limits: config.build,
+      log,
+    })
     const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
     const tls = config.tls ? await readTlsPair(config.tls) : undefined
 
@@ -222,6 +236,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       audit,
       nodes,
       metrics,
+      build,
       tls,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })

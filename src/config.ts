@@ -46,6 +46,14 @@ export const DEFAULTS = {
   RENDER_MAX_PIXELS: 40_000_000, // width × height of one image (a 5000 px wide A4 page is 35 M)
   RENDER_WORKER_MEMORY_MB: 1024, // MiB of engine (WebAssembly) memory per worker
   RENDER_CACHE_MAX_BYTES: 1_073_741_824, // bytes of rendered pages on disk (1 GiB); 0 = no cache
+  // Document editing and the Build API (docs/build.md)
+  BUILD_TIMEOUT_MS: 120_000, // ms one build or edit may run (worker and qpdf children killed past it)
+  BUILD_CONCURRENCY: 2, // builds running at once on this node; more wait
+  BUILD_QUEUE_MAX: 16, // builds waiting; more → 429
+  BUILD_MAX_PARTS: 50, // parts (and importDocument operations) in one instruction
+  BUILD_MAX_PAGES: 10_000, // pages of one built document
+  BUILD_MAX_OUTPUT_BYTES: 524_288_000, // bytes of one built file (500 MiB)
+  DOCUMENT_VERSIONS_KEPT: 10, // previous versions kept per document after an edit; 0 = none
 } as const
 
 export interface PostgresConfig {
@@ -112,6 +120,15 @@ export interface Config {
     maxPixels: number
     workerMemoryMb: number
     cacheMaxBytes: number
+  }
+  build: {
+    timeoutMs: number
+    concurrency: number
+    queueMax: number
+    maxParts: number
+    maxPages: number
+    maxOutputBytes: number
+    versionsKept: number
   }
 }
 
@@ -341,6 +358,15 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       // 2048: the engine's own ceiling (wasm32 build with a 2 GiB heap maximum).
       workerMemoryMb: r.int('RENDER_WORKER_MEMORY_MB', DEFAULTS.RENDER_WORKER_MEMORY_MB, 64, 2048),
       cacheMaxBytes: r.int('RENDER_CACHE_MAX_BYTES', DEFAULTS.RENDER_CACHE_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    },
+    build: {
+      timeoutMs: r.int('BUILD_TIMEOUT_MS', DEFAULTS.BUILD_TIMEOUT_MS, 1000, 3_600_000),
+      concurrency: r.int('BUILD_CONCURRENCY', DEFAULTS.BUILD_CONCURRENCY, 1, 64),
+      queueMax: r.int('BUILD_QUEUE_MAX', DEFAULTS.BUILD_QUEUE_MAX, 0, 10_000),
+      maxParts: r.int('BUILD_MAX_PARTS', DEFAULTS.BUILD_MAX_PARTS, 1, 1000),
+      maxPages: r.int('BUILD_MAX_PAGES', DEFAULTS.BUILD_MAX_PAGES, 1, 1_000_000),
+      maxOutputBytes: r.int('BUILD_MAX_OUTPUT_BYTES', DEFAULTS.BUILD_MAX_OUTPUT_BYTES, 1, Number.MAX_SAFE_INTEGER),
+      versionsKept: r.int('DOCUMENT_VERSIONS_KEPT', DEFAULTS.DOCUMENT_VERSIONS_KEPT, 0, 1000),
     },
   }
 

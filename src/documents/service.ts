@@ -22,11 +22,13 @@ import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/bl
 import { EmptyUploadError, SizeLimitError, type StagedFile, type StagingArea } from '../storage/staging.js'
 import { newDocumentId, parseDocumentId } from './ids.js'
 import type { RemoteFetcher } from './remote.js'
+import { createVersioning, type AnnotationSnapshot, type EditHooks, type NewFile, type VersionSummary } from './versions.js'
 import { SourceCache } from './source-cache.js'
 import * as store from './store.js'
 import type { DocumentRow, PageRow } from './store.js'
 
 export type { PageRow }
+export type { AnnotationSnapshot, EditHooks, NewFile, VersionSummary }
 
 export interface DocumentSummary {
   id: string
@@ -146,6 +148,15 @@ export interface DocumentService {
    * the bytes); `onCopied` runs in the same transaction (the annotations room copies layers).
    */
   copy(sourceId: string, newId: string | undefined, onCopied?: (tx: Queryable, newId: string) => Promise<void>): Promise<{ document_id: string }>
+  /**
+   * A persisted edit (apply_instructions, apply_operations): one transaction that keeps the
+   * current state as a version, points the document at the staged file and runs `hooks.apply`
+   * (annotations follow their pages). 409 edit_conflict when the document no longer holds
+   * `expectedBlobKey`. See versions.ts.
+   */
+  replaceFile(id: string, expectedBlobKey: string, file: NewFile, reason: string, hooks: EditHooks): Promise<DocumentProperties>
+  versions(id: string): Promise<VersionSummary[]>
+  restoreVersion(id: string, version: number, hooks: Omit<EditHooks, 'apply'> & { restore(tx: Queryable, documentId: string, snapshot: AnnotationSnapshot): Promise<void> }): Promise<DocumentProperties>
 }
 
 export interface SourcePdf {
@@ -177,6 +188,8 @@ export function createDocumentService(deps: {
   remote?: RemoteFetcher
   now?: () => Date
   onUpload?: UploadHook
+  /** Previous versions kept per document after an edit (DOCUMENT_VERSIONS_KEPT). */
+  versionsKept?: number
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
@@ -203,6 +216,10 @@ export function createDocumentService(deps: {
       log.warn({ err: e, blob: key.slice(0, 12) }, 'blob delete deferred')
     }
   }
+
+  const versioning = createVersioning({
+    db, blobs, keep: deps.versionsKept ?? 10, now, forget: (id) => forget(id), removeBlobBytes: (key) => removeBlobBytes(key),
+  })
 
   async function stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile> {
     try {
@@ -396,12 +413,27 @@ export function createDocumentService(deps: {
 
     async remove(id) {
       const released = await db.transaction(async (tx) => {
-        const key = await store.deleteDocumentRow(tx, id)
+        const kept = await versioning.blobKeys(tx, id)
+        const key = await store.deleteDocumentRow(tx, id) // its versions go with it (on delete cascade)
         if (key === undefined) throw new FolioError('document_not_found')
-        return (await store.releaseBlob(tx, key)) ? key : undefined
+        const gone: string[] = []
+        for (const k of new Set([key, ...kept])) if (await store.releaseBlob(tx, k)) gone.push(k)
+        return gone
       })
       forget(id)
-      if (released) await removeBlobBytes(released)
+      for (const key of released) await removeBlobBytes(key)
+    },
+
+    async replaceFile(id, expectedBlobKey, file, reason, hooks) {
+      await versioning.replaceFile(id, expectedBlobKey, file, reason, hooks)
+      return properties(await get(id))
+    },
+
+    versions: (id) => versioning.list(id),
+
+    async restoreVersion(id, version, hooks) {
+      await versioning.restore(id, version, hooks)
+      return properties(await get(id))
     },
 
     async bulkRemove(f) {

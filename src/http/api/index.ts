@@ -24,6 +24,8 @@ import { secretRoutes } from './secrets.js'
 import type { MetricsRegistry } from '../../metrics/registry.js'
 import type { NodeRegistry } from '../../nodes/service.js'
 import { nodeRoutes } from './nodes.js'
+import { buildRoutes } from './build.js'
+import type { BuildService } from '../../build/service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,6 +45,7 @@ export interface ApiDeps {
   audit: AuditService
   nodes: NodeRegistry
   metrics: MetricsRegistry
+  build: BuildService
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -75,4 +78,5 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await app.register(revocationRoutes, deps)
   await app.register(auditRoutes, deps)
   await app.register(nodeRoutes, deps)
+  await app.register(buildRoutes, deps)
 }
