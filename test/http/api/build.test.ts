@@ -27,6 +27,20 @@ describe('POST /api/build', () => {
     await f.destroy()
   })
 
+  test('the OpenAPI document lists the editing routes at Document Engine\'s paths with its operation ids', async () => {
+    const res = await request(`${f.url}/api/openapi.json`)
+    const ops = new Map<string, string>()
+    for (const [path, item] of Object.entries<Record<string, { operationId: string }>>(res.body.paths)) {
+      for (const [method, op] of Object.entries(item)) ops.set(op.operationId, `${method.toUpperCase()} ${path}`)
+    }
+    assert.equal(ops.get('build-document'), 'POST /api/build')
+    assert.equal(ops.get('document-apply-instructions'), 'POST /api/documents/{documentId}/apply_instructions')
+    assert.equal(ops.get('document-layer-apply-instructions'), 'POST /api/documents/{documentId}/layers/{layerName}/apply_instructions')
+    assert.equal(ops.get('edit-and-persist-document-pdf'), 'POST /api/documents/{documentId}/apply_operations')
+    assert.equal(ops.get('edit-and-download-document-pdf'), 'POST /api/documents/{documentId}/pdf_with_operations')
+    assert.equal(ops.get('list-document-versions'), 'GET /api/documents/{documentId}/versions')
+  })
+
   test('file parts are merged in order, with pages ranges counted from the end when negative', async (t) => {
     if (!needPdfTools(t)) return
     const a = pdfText(['A1', 'A2', 'A3', 'A4'])
