@@ -23,6 +23,7 @@ import { readStructure, type PdfStructure } from '../pdf/structure.js'
 import { invalid, resolveRange, type Action, type PageRange, type PdfOutput, type WatermarkAction } from './instructions.js'
 import { runQpdf, QpdfError } from './qpdf.js'
 import { writeSimplePdf, type SimplePage } from './pdf-writer.js'
+import { UnicodeText, unicodeFontsAvailable } from './unicode-font.js'
 import { planOperations, type Operation } from './operations.js'
 
 /** Where an output page came from: which input (part or operation input) and which page of it. */
@@ -229,8 +230,17 @@ async function watermark(job: EngineJob, path: string, a: Extract<ResolvedAction
   const { structure, close } = await structureOf(path)
   let pages: SimplePage[]
   let extra: Array<{ body: string | Buffer }> = []
+  // Text beyond WinAnsi (Cyrillic, Greek, CJK…) is drawn with an embedded Unicode font subset.
+  const unicode = a.text !== undefined && /[^\x20-\x7e\xa0-\xff]/.test(a.text) && unicodeFontsAvailable() ? new UnicodeText() : undefined
+  const laidOut = unicode ? unicode.layout(a.text!) : undefined
+  let fontResources = FONT_RESOURCES
   try {
     if (a.imagePath) extra = await imageXObject(a.imagePath, a.field)
+    if (unicode) {
+      const objects = unicode.objects(3)
+      extra = objects.bodies.map((body) => ({ body }))
+      fontResources = `/Font<<${objects.resources}>>`
+    }
     pages = structure.pages.map((p) => {
       const [x0, y0, x1, y1] = p.view
       const uw = x1 - x0
@@ -251,7 +261,11 @@ async function watermark(job: EngineJob, path: string, a: Extract<ResolvedAction
       const cos = Math.cos(rad)
       const sin = Math.sin(rad)
       let body: string
-      if (a.text !== undefined) {
+      if (laidOut) {
+        const size = a.fontSize ?? Math.max(1, Math.min(h * 0.8, laidOut.width > 0 ? (w * 0.95) / laidOut.width : h))
+        const shown = laidOut.runs.map((r) => `/${r.font} ${num(size)} Tf <${r.hex}> Tj`).join(' ')
+        body = `BT ${hexColor(a.fontColor)} rg ${num((-laidOut.width * size) / 2)} ${num(-size * 0.35)} Td ${shown} ET`
+      } else if (a.text !== undefined) {
         const variant = fontVariant(a.fontStyle)
         const bold = variant === 'FB' || variant === 'FBI'
         const unit = textWidth(a.text, 1, bold)
@@ -266,7 +280,7 @@ async function watermark(job: EngineJob, path: string, a: Extract<ResolvedAction
         box: [x0, y0, x1, y1] as [number, number, number, number],
         rotation: p.rotation,
         content,
-        resources: `${FONT_RESOURCES}/ExtGState<</GS0<</Type/ExtGState/ca ${num(a.opacity)}/CA ${num(a.opacity)}>>>>${a.imagePath ? '/XObject<</Im0 3 0 R>>' : ''}`,
+        resources: `${fontResources}/ExtGState<</GS0<</Type/ExtGState/ca ${num(a.opacity)}/CA ${num(a.opacity)}>>>>${a.imagePath ? '/XObject<</Im0 3 0 R>>' : ''}`,
       }
     })
   } finally {

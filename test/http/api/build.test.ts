@@ -125,6 +125,26 @@ describe('POST /api/build', () => {
     assert.ok(reddish > 20, `half-transparent red watermark pixels: ${reddish}`)
   })
 
+  test('a watermark in Cyrillic, Greek and CJK embeds a font subset that pdftotext reads back exactly', async (t) => {
+    if (!needPdfTools(t)) return
+    const text = 'Привет Καλημέρα 你好世界'
+    const res = await post(f, '/api/build', { parts: [{ file: 'a' }], actions: [{ type: 'watermark', text, width: { value: 80, unit: '%' }, height: { value: 60, unit: 'pt' }, fontColor: '#0000ff' }] }, { a: pdfText(['']) })
+    assert.equal(res.status, 200, res.body.toString())
+    qpdfCheck(res.body)
+    assert.equal(pdftotext(res.body).trim(), text)
+    const fonts = withTmp(res.body, (p) => execFileSync('pdffonts', [p], { encoding: 'utf8' }))
+    assert.match(fonts, /FOLIOA\+Unicode\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes/)
+    assert.match(fonts, /FOLIOB\+Unicode\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes/)
+    assert.ok(res.body.length < 200_000, `subset, not the whole CJK font: ${res.body.length} bytes`)
+    const page = render(res.body, 0, 36)
+    let blue = 0
+    for (let y = 0; y < page.height; y++) for (let x = 0; x < page.width; x++) {
+      const [r, g, b] = page.pixel(x, y)
+      if (b > 150 && r < 100 && g < 100) blue++
+    }
+    assert.ok(blue > 50, `the glyphs are drawn: ${blue} blue pixels`)
+  })
+
   test('optimize writes object streams and linearizes', async (t) => {
     if (!needPdfTools(t)) return
     const res = await post(f, '/api/build', { parts: [{ file: 'a' }], output: { type: 'pdf', optimize: { linearize: true } } }, { a: pdfText(['One', 'Two']) })
