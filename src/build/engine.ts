@@ -388,7 +388,10 @@ const QPDF_PERMISSIONS: Record<string, string> = {
   assemble: '--assemble=y',
 }
 
-async function finalPass(job: EngineJob, path: string, pdf: PdfOutput | undefined): Promise<string> {
+async function finalPass(job: EngineJob, path: string, pdf: PdfOutput | undefined, rewritten: boolean): Promise<string> {
+  const encrypt = pdf !== undefined && (pdf.userPassword !== undefined || pdf.ownerPassword !== undefined)
+  // qpdf wrote the file last already: another full rewrite would only cost time (large files).
+  if (!pdf?.optimize && !encrypt && !rewritten) return path
   const out = tmp(job, 'final')
   const args = [path, out]
   if (pdf?.optimize) {
@@ -490,8 +493,9 @@ export async function runBuild(job: BuildJob): Promise<EngineResult> {
       for (const p of resolveRange(l.pages, origins.length, `output.labels[${i}].pages`)) labels![p] = l.label
     })
   }
+  const before = out
   out = await writeMetadata(job, out, job.pdf?.metadata, labels)
-  out = await finalPass(job, out, job.pdf)
+  out = await finalPass(job, out, job.pdf, out !== before || job.actions.some((a) => a.type === 'applyInstantJson') || job.inputs.length === 1 && files[0] === job.inputs[0]!.path)
   return finish(job, out, origins)
 }
 
@@ -529,7 +533,8 @@ export async function runOperations(job: OperationsJob): Promise<EngineResult> {
   const labels = plan.some((p) => p.label !== undefined) ? plan.map((p) => p.label) : undefined
   let metadata: { title?: string; author?: string } | undefined
   for (const o of job.operations) if (o.type === 'updateMetadata') metadata = { ...metadata, ...o.metadata }
+  const before = out
   out = await writeMetadata(job, out, metadata, labels)
-  out = await finalPass(job, out, undefined)
+  out = await finalPass(job, out, undefined, out !== before || job.instantJson.length > 0)
   return finish(job, out, plan.map((p) => (p.input === -1 ? null : { input: p.input, page: p.page, rotate: p.rotate })))
 }
