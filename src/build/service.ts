@@ -52,6 +52,10 @@ export interface BuildService {
   applyInstructions(documentId: string, layer: string, instructions: unknown, files: BuildFiles): Promise<DocumentProperties>
   applyOperations(documentId: string, operations: unknown, files: BuildFiles): Promise<DocumentProperties>
   pdfWithOperations(documentId: string, operations: unknown, files: BuildFiles): Promise<BuiltFile>
+  /** pdf_with_instant_json: the layer's PDF with an uploaded Instant JSON applied; nothing stored. */
+  pdfWithInstantJson(documentId: string, layer: string, files: BuildFiles): Promise<BuiltFile>
+  /** copy_with_instant_json: a new document (file + every layer), the Instant JSON applied to its `layer`. */
+  copyWithInstantJson(documentId: string, layer: string, files: BuildFiles): Promise<{ documentId: string; createdAt: string; errors: unknown[]; password_protected: boolean; sourcePdfSha256: string; title: string }>
   versions(documentId: string): Promise<VersionSummary[]>
   restoreVersion(documentId: string, version: number): Promise<DocumentProperties>
 }
@@ -328,6 +332,42 @@ export function createBuildService(deps: {
         await cleanup()
         throw e
       }
+    },
+
+    async pdfWithInstantJson(documentId, layer, files) {
+      const ij = files.get('instant.json')
+      if (!ij) throw invalid('instant.json', 'the multipart body has no "instant.json" part', 'missing_part')
+      const name = annotations.parseLayer(layer)
+      const { dir, cleanup } = await workdir()
+      try {
+        const file = await annotations.pdf(documentId, { layer: name, flatten: false, source: false })
+        const path = await toFile(dir, 'self', (await file.open()).stream())
+        const result = await run({
+          kind: 'build', workdir: dir, deadline: deadline(), maxPages: limits.maxPages,
+          inputs: [{ path, actions: [], field: 'document' }],
+          actions: [{ type: 'applyInstantJson', path: ij.path, field: 'instant.json' }],
+        })
+        return fileResponse(result.path, result.size, 'application/pdf', `${file.title || documentId}.pdf`, cleanup)
+      } catch (e) {
+        await cleanup()
+        throw e
+      }
+    },
+
+    async copyWithInstantJson(documentId, layer, files) {
+      const name = annotations.parseLayer(layer)
+      const ij = files.get('instant.json')
+      const doc = ij ? await readJsonPart(ij.path, 'instant.json') : undefined
+      const copy = await annotations.copyDocument(documentId)
+      try {
+        if (doc !== undefined) await annotations.applyInstantJson(copy.document_id, name, { userId: null, via: 'api' }, doc)
+      } catch (e) {
+        // The copy and the import are two writes: a refused Instant JSON leaves no copy behind.
+        await documents.remove(copy.document_id).catch(() => {})
+        throw e
+      }
+      const p = await documents.properties(copy.document_id)
+      return { documentId: p.document_id, createdAt: p.createdAt, errors: [], password_protected: p.passwordProtected, sourcePdfSha256: p.sourcePdfSha256, title: p.title }
     },
 
     versions: (documentId) => documents.versions(documentId),

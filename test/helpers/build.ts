@@ -38,7 +38,7 @@ export function pdfText(pages: string[]): Buffer {
 
 export async function post(f: TestFolio, path: string, instructions: unknown, files: Record<string, Buffer | string> = {}, field = 'instructions') {
   const form = new FormData()
-  form.set(field, JSON.stringify(instructions))
+  if (instructions !== undefined) form.set(field, JSON.stringify(instructions))
   for (const [name, data] of Object.entries(files)) form.set(name, new Blob([data]), `${name}.bin`)
   const res = await fetch(`${f.url}${path}`, { method: 'POST', headers: authHeader(), body: form })
   const body = Buffer.from(await res.arrayBuffer())

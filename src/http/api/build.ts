@@ -185,6 +185,82 @@ export async function buildRoutes(app: FastifyInstance, deps: { config: Config; 
     }
   })
 
+  /** Multipart with an `instant.json` part (any other parts are ignored). */
+  async function instantJsonFiles(req: FastifyRequest): Promise<BuildFiles> {
+    const files: BuildFiles = new Map()
+    if (mediaType(req) !== 'multipart/form-data') return files
+    try {
+      for await (const part of req.parts()) {
+        if (part.type !== 'file') continue
+        if (part.fieldname !== 'instant.json' || files.has(part.fieldname)) {
+          part.file.resume()
+          continue
+        }
+        files.set(part.fieldname, await documents.stage(part.file))
+      }
+      return files
+    } catch (e) {
+      await discard(files)
+      throw e
+    }
+  }
+
+  for (const [prefix, params, suffix] of [
+    ['/documents/:documentId', documentIdParam, ''],
+    ['/documents/:documentId/layers/:layerName', layerParams, '-layer'],
+  ] as const) {
+    const target = (req: FastifyRequest) => {
+      const p = req.params as { documentId: string; layerName?: string }
+      return { id: pathDocumentId(p.documentId), layer: p.layerName ?? '' }
+    }
+    app.post(`${prefix}/pdf_with_instant_json`, {
+      config: { accepts: ['multipart/form-data'] },
+      schema: {
+        operationId: suffix ? 'download-document-layer-with-instant-json' : 'download-document-with-instant-json',
+        summary: 'Download the PDF with the layer\'s annotations and an uploaded Instant JSON (`instant.json` part) applied; nothing is stored',
+        tags: TAGS,
+        params,
+        response: { 200: binary, ...errors(400, 401, 404, 413, 415, 422, 429) },
+      },
+    }, async (req, reply) => {
+      const t = target(req)
+      const files = await instantJsonFiles(req)
+      try {
+        return sendFile(reply, await build.pdfWithInstantJson(t.id, t.layer, files))
+      } finally {
+        await discard(files)
+      }
+    })
+    app.post(`${prefix}/copy_with_instant_json`, {
+      config: { accepts: ['multipart/form-data', 'application/json'] },
+      schema: {
+        operationId: suffix ? 'copy-document-layer-with-instant-json' : 'copy-document-with-instant-json',
+        summary: 'Copy the document (file and layers) and import an uploaded Instant JSON (`instant.json` part) into the layer of the copy',
+        tags: TAGS,
+        params,
+        response: {
+          200: dataSchema({
+            type: 'object',
+            required: ['documentId', 'createdAt', 'errors', 'password_protected', 'sourcePdfSha256', 'title'],
+            properties: {
+              documentId: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, errors: { type: 'array', items: {} },
+              password_protected: { type: 'boolean' }, sourcePdfSha256: { type: 'string' }, title: { type: 'string' },
+            },
+          }),
+          ...errors(400, 401, 404, 413, 415, 422),
+        },
+      },
+    }, async (req) => {
+      const t = target(req)
+      const files = await instantJsonFiles(req)
+      try {
+        return data(await build.copyWithInstantJson(t.id, t.layer, files))
+      } finally {
+        await discard(files)
+      }
+    })
+  }
+
   const versionSchema = {
     type: 'object',
     required: ['version', 'current', 'byteSize', 'sha256', 'createdAt'],

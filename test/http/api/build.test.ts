@@ -220,6 +220,35 @@ describe('POST /api/build', () => {
     assert.ok(kv.includes('date=2024-05-01'), kv.join())
   })
 
+  test('pdf_with_instant_json returns the PDF with the stored and the uploaded annotations; the document is unchanged', async (t) => {
+    if (!needPdfTools(t)) return
+    await upload(f, 'pij', pdfText(['One', 'Two']))
+    assert.equal((await request(`${f.url}/api/documents/pij/annotations`, { method: 'POST', headers: authHeader(), json: { id: 'stored1', content: highlightAt(0, 100) } })).status, 200)
+    const ij = JSON.stringify({ format: 'https://pspdfkit.com/instant-json/v1', annotations: [{ ...highlightAt(1, 200), id: 'up1' }] })
+    const res = await post(f, '/api/documents/pij/pdf_with_instant_json', undefined, { 'instant.json': ij })
+    assert.equal(res.status, 200, res.body.toString())
+    const doc = qpdfJson(res.body)
+    assert.equal(doc.annotations(0).length, 1)
+    assert.equal(doc.annotations(1).length, 1)
+    const list = await request(`${f.url}/api/documents/pij/annotations`, { headers: authHeader() })
+    assert.deepEqual(list.body.data.annotations.map((a: { id: string }) => a.id), ['stored1'])
+  })
+
+  test('copy_with_instant_json makes a new document with the annotations imported; a bad Instant JSON leaves no copy', async () => {
+    await upload(f, 'cij', pdfText(['One', 'Two']))
+    const ij = JSON.stringify({ format: 'https://pspdfkit.com/instant-json/v1', annotations: [{ ...highlightAt(1, 200), id: 'c1' }] })
+    const res = await post(f, '/api/documents/cij/copy_with_instant_json', undefined, { 'instant.json': ij })
+    assert.equal(res.status, 200, res.body.toString())
+    const id = res.json().data.documentId
+    assert.notEqual(id, 'cij')
+    const list = await request(`${f.url}/api/documents/${id}/annotations`, { headers: authHeader() })
+    assert.deepEqual(list.body.data.annotations.map((a: { id: string }) => a.id), ['c1'])
+    const before = (await request(`${f.url}/api/documents?page_size=1000`, { headers: authHeader() })).body.document_count
+    const bad = await post(f, '/api/documents/cij/copy_with_instant_json', undefined, { 'instant.json': JSON.stringify({ format: 'https://pspdfkit.com/instant-json/v1', annotations: [{ ...highlightAt(9, 200) }] }) })
+    assert.equal(bad.status, 422, bad.body.toString())
+    assert.equal((await request(`${f.url}/api/documents?page_size=1000`, { headers: authHeader() })).body.document_count, before)
+  })
+
   const refusals: Array<[string, unknown, Record<string, string>, number, string, string]> = [
     ['no parts', { parts: [] }, {}, 400, 'invalid_instructions', 'parts'],
     ['a rotation that is not a right angle', { parts: [{ file: 'a' }], actions: [{ type: 'rotate', rotateBy: 45 }] }, { a: 'x' }, 400, 'invalid_instructions', 'actions[0].rotateBy'],
