@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createWriteStream } from 'node:fs'
@@ -72,6 +72,8 @@ export function createBuildService(deps: {
   log: Logger
 }): BuildService {
   const { documents, annotations, runner, limits } = deps
+  // Work folders of builds a crash interrupted (the stager clears its `.part` files the same way).
+  void readdir(deps.workRoot).then((names) => Promise.all(names.filter((n) => n.startsWith('build-')).map((n) => rm(join(deps.workRoot, n), { recursive: true, force: true })))).catch(() => {})
 
   async function workdir(): Promise<{ dir: string; cleanup(): Promise<void> }> {
     const dir = join(deps.workRoot, `build-${randomUUID()}`)

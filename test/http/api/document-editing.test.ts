@@ -234,3 +234,23 @@ describe('version retention', () => {
     }
   })
 })
+
+describe('build time limit', () => {
+  test('an edit past BUILD_TIMEOUT_MS fails with 422 build_failed (timeout) and leaves the document as it was', async (t) => {
+    if (!needPdfTools(t)) return
+    const f = await startFolio({ db: 'pglite', env: { BUILD_TIMEOUT_MS: '1000' } })
+    try {
+      const pages = Array.from({ length: 3000 }, (_, i) => `Page ${i}`)
+      await upload(f, 'slow', pdfText(pages))
+      const before = await download(f, 'slow')
+      const res = await ops(f, 'slow', Array.from({ length: 1000 }, () => ({ type: 'duplicatePages', pageIndexes: [0] })).concat([{ type: 'rotatePages', pageIndexes: 'all', rotateBy: 90 }] as never[]))
+      assertError(res, 422, 'build_failed')
+      assert.equal(res.body.error.reason, 'timeout')
+      assert.deepEqual(await download(f, 'slow'), before)
+      const versions = await request(`${f.url}/api/documents/slow/versions`, { headers: authHeader() })
+      assert.equal(versions.body.data.length, 1)
+    } finally {
+      await f.destroy()
+    }
+  })
+})
