@@ -87,8 +87,32 @@ export function createBuildService(deps: {
     return path
   }
 
+  /** Files by URL are fetched first (SSRF guard, ALLOW_REMOTE_DOCUMENTS), kept in `files` under `url:<url>`. */
+  async function fetchUrls(ins: Instructions, files: BuildFiles): Promise<void> {
+    const refs: FileRef[] = []
+    const fromActions = (as: Action[]) => {
+      for (const a of as) {
+        if (a.type === 'applyInstantJson') refs.push(a.file)
+        if (a.type === 'watermark' && a.image) refs.push(a.image)
+      }
+    }
+    for (const p of ins.parts) {
+      if (p.kind === 'file') refs.push(p.file)
+      fromActions(p.actions)
+    }
+    fromActions(ins.actions)
+    for (const ref of refs) {
+      if (ref.kind !== 'url' || files.has(`url:${ref.url}`)) continue
+      files.set(`url:${ref.url}`, await documents.stageFromUrl(ref.url, ref.sha256))
+    }
+  }
+
   function fileOf(files: BuildFiles, ref: FileRef, field: string): string {
-    if (ref.kind === 'url') throw new FolioError('unsupported_instruction', { field }, { message: `${field}: files by URL are not supported in build instructions yet; send the file as a multipart part` })
+    if (ref.kind === 'url') {
+      const fetched = files.get(`url:${ref.url}`)
+      if (!fetched) throw new FolioError('internal_error')
+      return fetched.path
+    }
     const f = files.get(ref.name)
     if (!f) throw invalid(field, `no multipart part named "${ref.name}" was sent`, 'missing_part')
     return f.path
@@ -250,6 +274,7 @@ export function createBuildService(deps: {
   return {
     async build(raw, files) {
       const ins = parseInstructions(raw, limits)
+      await fetchUrls(ins, files)
       const { dir, cleanup } = await workdir()
       try {
         const { inputs } = await resolveParts(ins, files, dir)
@@ -272,6 +297,7 @@ export function createBuildService(deps: {
       }
       if (layer !== '') annotations.parseLayer(layer)
       await annotations.assertDocument(documentId)
+      await fetchUrls(ins, files)
       const flatten = [...ins.actions, ...ins.parts.flatMap((p) => p.actions)].some((a) => a.type === 'flatten')
       // Top-level Instant JSON goes into Folio's annotations (the truth), not into the file.
       const instantJson = await Promise.all(ins.actions.filter((a) => a.type === 'applyInstantJson').map(async (a, i) => {

@@ -129,6 +129,8 @@ export interface DocumentService {
   create(input: CreateInput): Promise<DocumentCreated>
   /** 403 remote_documents_disabled unless a fetcher was configured (ALLOW_REMOTE_DOCUMENTS). */
   createFromUrl(input: UrlCreate): Promise<DocumentCreated>
+  /** A remote file staged through the same SSRF-guarded fetcher and limits (Build API file parts by URL). */
+  stageFromUrl(url: string, sha256?: string): Promise<StagedFile>
   list(q: ListQuery): Promise<ListResult>
   info(id: string): Promise<DocumentInfo>
   properties(id: string): Promise<DocumentProperties>
@@ -354,6 +356,17 @@ export function createDocumentService(deps: {
         throw new FolioError('hash_mismatch')
       }
       return createFromStaged({ staged, documentId: id, title: input.title ?? name, overwrite: input.overwrite })
+    },
+
+    async stageFromUrl(url, sha256) {
+      const remote = deps.remote
+      if (!remote) throw new FolioError('remote_documents_disabled')
+      const staged = await remote.fetch(url, (source) => deps.staging.stage(source.body, { maxBytes: deps.maxUploadBytes }))
+      if (sha256 !== undefined && staged.sha256 !== sha256.toLowerCase()) {
+        await staged.discard()
+        throw new FolioError('hash_mismatch')
+      }
+      return staged
     },
 
     async list(q) {

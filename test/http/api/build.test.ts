@@ -284,3 +284,37 @@ describe('POST /api/build', () => {
     }
   })
 })
+
+describe('file parts by URL', () => {
+  test('a file part by URL is fetched through the SSRF guard; a private address is refused before connecting; off by default', async (t) => {
+    if (!needPdfTools(t)) return
+    const { startRemoteWorld } = await import('../../helpers/remote-world.js')
+    const w = await startRemoteWorld()
+    w.names.set('files.test', ['127.0.0.1'])
+    const pdf = pdfText(['Remote page'])
+    w.route('/doc.pdf', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/pdf' })
+      res.end(pdf)
+    })
+    const f = await startFolio({ db: 'pglite', env: { ALLOW_REMOTE_DOCUMENTS: 'true', REMOTE_URL_FETCH_ALLOWED_HOSTS: 'files.test' }, app: { remoteNet: { resolve: w.resolve, connect: w.connect } } })
+    const off = await startFolio({ db: 'pglite', app: { remoteNet: { resolve: w.resolve, connect: w.connect } } })
+    try {
+      const url = `http://files.test:${w.port}/doc.pdf`
+      const res = await post(f, '/api/build', { parts: [{ file: { url } }, { page: 'new' }] })
+      assert.equal(res.status, 200, res.body.toString())
+      assert.equal(pdftotext(res.body, 1).trim(), 'Remote page')
+      const wrongHash = await post(f, '/api/build', { parts: [{ file: { url, sha256: '0'.repeat(64) } }] })
+      assert.equal(wrongHash.json().error.code, 'hash_mismatch')
+      const refused = await post(f, '/api/build', { parts: [{ file: { url: `http://10.0.0.1:${w.port}/doc.pdf` } }] })
+      assert.equal(refused.json().error.code, 'remote_fetch_refused')
+      const disabled = await post(off, '/api/build', { parts: [{ file: { url } }] })
+      assert.equal(disabled.status, 403)
+      assert.equal(disabled.json().error.code, 'remote_documents_disabled')
+      assert.deepEqual(w.caughtByNet, [])
+    } finally {
+      await f.destroy()
+      await off.destroy()
+      await w.close()
+    }
+  })
+})
