@@ -231,15 +231,15 @@ async function watermark(job: EngineJob, path: string, a: Extract<ResolvedAction
   let pages: SimplePage[]
   let extra: Array<{ body: string | Buffer }> = []
   // Text beyond WinAnsi (Cyrillic, Greek, CJK…) is drawn with an embedded Unicode font subset.
-  const unicode = a.text !== undefined && /[^\x20-\x7e\xa0-\xff]/.test(a.text) && unicodeFontsAvailable() ? new UnicodeText() : undefined
+  let nextExtra = 3 // writeSimplePdf numbers its extra objects from 3
+  const unicode = a.text !== undefined && /[^\x20-\x7e\xa0-\xff]/.test(a.text) && unicodeFontsAvailable() ? new UnicodeText(() => nextExtra++) : undefined
   const laidOut = unicode ? unicode.layout(a.text!) : undefined
   let fontResources = FONT_RESOURCES
   try {
     if (a.imagePath) extra = await imageXObject(a.imagePath, a.field)
     if (unicode) {
-      const objects = unicode.objects(3)
-      extra = objects.bodies.map((body) => ({ body }))
-      fontResources = `/Font<<${objects.resources}>>`
+      extra = unicode.objects().map(({ body }) => ({ body }))
+      fontResources = unicode.fontResources(laidOut!.runs)
     }
     pages = structure.pages.map((p) => {
       const [x0, y0, x1, y1] = p.view

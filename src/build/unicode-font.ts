@@ -48,7 +48,16 @@ export function unicodeFontsAvailable(): boolean {
 
 /** Glyphs used so far per font; `objects` writes the fonts once the text is laid out. */
 export class UnicodeText {
-  private readonly used: Array<{ subset: ReturnType<Font['createSubset']>; cids: Map<number, { cid: number; width: number; text: string }> } | undefined> = []
+  private readonly used: Array<{ subset: ReturnType<Font['createSubset']>; cids: Map<number, { cid: number; width: number; text: string }>; nums: number[] } | undefined> = []
+
+  /** `allocate` gives object numbers: five are reserved per font at its first use. */
+  constructor(private readonly allocate: () => number) {}
+
+  /** `/Font<<…>>` entries for the fonts the runs use (their object numbers are reserved). */
+  fontResources(runs: Array<{ font: string }>): string {
+    const names = [...new Set(runs.map((r) => r.font))]
+    return `/Font<<${names.map((n) => `/${n} ${this.used[Number(n.slice(1))]!.nums[0]} 0 R`).join('')}>>`
+  }
 
   /** Runs of one font each: resource name, hex string of CIDs, width in text space units of 1 pt. */
   layout(text: string): { runs: Array<{ font: string; hex: string }>; width: number } {
@@ -61,7 +70,7 @@ export class UnicodeText {
       if (index < 0) index = 0 // .notdef of the first font: drawn as a box, never silently another character
       const font = fs[index]!
       let u = this.used[index]
-      if (!u) this.used[index] = u = { subset: font.createSubset(), cids: new Map() }
+      if (!u) this.used[index] = u = { subset: font.createSubset(), cids: new Map(), nums: [this.allocate(), this.allocate(), this.allocate(), this.allocate(), this.allocate()] }
       const glyph = font.glyphForCodePoint(cp)
       let entry = u.cids.get(glyph.id)
       if (!entry) {
@@ -79,22 +88,20 @@ export class UnicodeText {
   }
 
   /**
-   * The font objects, numbered from `first`: per used font a Type 0 font, its CIDFont, font
-   * descriptor, FontFile2 and ToUnicode. Returns the bodies and the /Font resource entries.
+   * The font objects, at their reserved numbers: per used font a Type 0 font, its CIDFont, font
+   * descriptor, FontFile2 and ToUnicode. Call once all text is laid out.
    */
-  objects(first: number): { bodies: Buffer[]; resources: string } {
+  objects(): Array<{ num: number; body: Buffer }> {
     const fs = fonts()
-    const bodies: Buffer[] = []
-    let resources = ''
-    let n = first
+    const out: Array<{ num: number; body: Buffer }> = []
     this.used.forEach((u, index) => {
       if (!u) return
       const font = fs[index]!
       const scale = 1000 / font.unitsPerEm
       const file = Buffer.from(u.subset.encode())
       const entries = [...u.cids.values()].sort((a, b) => a.cid - b.cid)
-      const [type0, cidFont, descriptor, fontFile, toUnicode] = [n, n + 1, n + 2, n + 3, n + 4]
-      n += 5
+      const [type0, cidFont, descriptor, fontFile, toUnicode] = u.nums as [number, number, number, number, number]
+      const bodies: Buffer[] = []
       const name = `FOLIO${String.fromCharCode(65 + index)}+Unicode`
       const widths = entries.map((e) => `${e.cid}[${e.width}]`).join(' ')
       const b = font.bbox
@@ -105,9 +112,9 @@ export class UnicodeText {
         stream(`/Length1 ${file.length}`, file),
         stream('', Buffer.from(toUnicodeCMap(entries), 'latin1')),
       )
-      resources += `/U${index} ${type0} 0 R`
+      bodies.forEach((body, i) => out.push({ num: [type0, cidFont, descriptor, fontFile, toUnicode][i]!, body }))
     })
-    return { bodies, resources }
+    return out.sort((a, b) => a.num - b.num)
   }
 }
 

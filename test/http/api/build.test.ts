@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { unzipSync } from 'fflate'
 import sharp from 'sharp'
-import { highlightAt } from '../../helpers/annotation-samples.js'
+import { highlightAt, SAMPLES } from '../../helpers/annotation-samples.js'
 import { assertError, request } from '../../helpers/http.js'
 import { needPdfTools, qpdfCheck, qpdfJson, render } from '../../helpers/pdf-tools.js'
 import { authHeader, startFolio, type TestFolio } from '../../helpers/start-folio.js'
@@ -143,6 +143,21 @@ describe('POST /api/build', () => {
       if (b > 150 && r < 100 && g < 100) blue++
     }
     assert.ok(blue > 50, `the glyphs are drawn: ${blue} blue pixels`)
+  })
+
+  test('a text annotation in Cyrillic, Greek and CJK is written with an embedded font that pdftotext reads back exactly', async (t) => {
+    if (!needPdfTools(t)) return
+    await upload(f, 'uni', pdfText(['']))
+    const value = 'Привет Καλημέρα 你好世界'
+    const content = { ...SAMPLES.text, pageIndex: 0, bbox: [72, 72, 400, 40], text: { format: 'plain', value }, backgroundColor: '#ffffff' }
+    assert.equal((await request(`${f.url}/api/documents/uni/annotations`, { method: 'POST', headers: authHeader(), json: { id: 't1', content } })).status, 200)
+    const res = await fetch(`${f.url}/api/documents/uni/pdf?flatten=true`, { headers: authHeader() })
+    const pdf = Buffer.from(await res.arrayBuffer())
+    qpdfCheck(pdf)
+    assert.equal(pdftotext(pdf).trim(), value)
+    const plain = Buffer.from(await (await fetch(`${f.url}/api/documents/uni/pdf`, { headers: authHeader() })).arrayBuffer())
+    const fonts = withTmp(plain, (p) => execFileSync('pdffonts', [p], { encoding: 'utf8' }))
+    assert.match(fonts, /FOLIOB\+Unicode\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes/)
   })
 
   test('optimize writes object streams and linearizes', async (t) => {
