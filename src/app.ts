@@ -24,6 +24,8 @@ import { openPglite } from './db/pglite.js'
 import { connectPostgres } from './db/postgres.js'
 import { createRemoteFetcher } from './documents/remote.js'
 import { createDocumentService } from './documents/service.js'
+import { createBuildService } from './build/service.js'
+import { createBuildRunner } from './build/runner.js'
 import { createHttpServer } from './http/server.js'
 import { readTlsPair, watchTls } from './net/tls.js'
 import type { Server as TlsServer } from 'node:tls'
@@ -199,7 +201,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
     const pdfWork = tracing ? tracing.wrapJobRunner(pool) : pool
     stopPdfWork = () => pdfWork.close()
     const documents = createDocumentService({
-      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(pdfWork), pdfWork,
+      db, blobs, staging, log, maxUploadBytes: config.maxUploadBytes, remote, now: opts.now, onUpload: createUploadImport(pdfWork), pdfWork, versionsKept: config.build.versionsKept,
       cacheMaxEntries: config.documentCacheMaxEntries,
     })
     // Client JWTs are verified with the valid `jwt` secrets, several at once, and checked
@@ -249,6 +251,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
         { cache: 'render_engine', bytes: r.engineBytes, maxBytes: config.render.workerRecycleMb * 1024 * 1024 * r.workers },
       ]
     })
+    // Document editing and the Build API: PDF work in build workers (qpdf children), image and
+    // text outputs through the render pool.
+    const build = createBuildService({
+      documents,
+      annotations,
+      runner: createBuildRunner({ concurrency: config.build.concurrency, queueMax: config.build.queueMax, log }),
+      renderer: { pool: pdfWork, maxPixels: config.render.maxPixels },
+      workRoot: join(config.dataDir, 'tmp'),
+      limits: config.build,
+      log,
+    })
     const nodes = createNodeRegistry({ db, log, version, metrics, ...opts.nodes })
     const tls = config.tls ? await readTlsPair(config.tls) : undefined
 
@@ -273,6 +286,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<F
       nodes,
       metrics,
       tracing,
+      build,
       tls,
       checks: [async () => void (await db.query('select 1')), () => blobs.check()],
     })

@@ -70,6 +70,14 @@ export const DEFAULTS = {
   SEARCH_QUEUE_MAX: 16, // pattern searches waiting for a match worker; more → 429
   SEARCH_MAX_RESULTS: 1000, // results of one search; more are cut (header folio-search-truncated)
   SEARCH_TEXT_MEMORY_BYTES: 67_108_864, // bytes of decoded document text kept in memory (64 MiB)
+  // Document editing and the Build API (docs/build.md)
+  BUILD_TIMEOUT_MS: 120_000, // ms one build or edit may run (worker and qpdf children killed past it)
+  BUILD_CONCURRENCY: 2, // builds running at once on this node; more wait
+  BUILD_QUEUE_MAX: 16, // builds waiting; more → 429
+  BUILD_MAX_PARTS: 50, // parts (and importDocument operations) in one instruction
+  BUILD_MAX_PAGES: 10_000, // pages of one built document
+  BUILD_MAX_OUTPUT_BYTES: 524_288_000, // bytes of one built file (500 MiB)
+  DOCUMENT_VERSIONS_KEPT: 10, // previous versions kept per document after an edit; 0 = none
 } as const
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
@@ -190,6 +198,15 @@ export interface Config {
     queueMax: number
     maxResults: number
     textMemoryBytes: number
+  }
+  build: {
+    timeoutMs: number
+    concurrency: number
+    queueMax: number
+    maxParts: number
+    maxPages: number
+    maxOutputBytes: number
+    versionsKept: number
   }
 }
 
@@ -548,6 +565,15 @@ export function loadConfig(env: Env, opts: { cwd?: string } = {}): Config {
       queueMax: r.int('SEARCH_QUEUE_MAX', DEFAULTS.SEARCH_QUEUE_MAX, 1, 10_000),
       maxResults: r.int('SEARCH_MAX_RESULTS', DEFAULTS.SEARCH_MAX_RESULTS, 1, 100_000),
       textMemoryBytes: r.int('SEARCH_TEXT_MEMORY_BYTES', DEFAULTS.SEARCH_TEXT_MEMORY_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    },
+    build: {
+      timeoutMs: r.int('BUILD_TIMEOUT_MS', DEFAULTS.BUILD_TIMEOUT_MS, 1000, 3_600_000),
+      concurrency: r.int('BUILD_CONCURRENCY', DEFAULTS.BUILD_CONCURRENCY, 1, 64),
+      queueMax: r.int('BUILD_QUEUE_MAX', DEFAULTS.BUILD_QUEUE_MAX, 0, 10_000),
+      maxParts: r.int('BUILD_MAX_PARTS', DEFAULTS.BUILD_MAX_PARTS, 1, 1000),
+      maxPages: r.int('BUILD_MAX_PAGES', DEFAULTS.BUILD_MAX_PAGES, 1, 1_000_000),
+      maxOutputBytes: r.int('BUILD_MAX_OUTPUT_BYTES', DEFAULTS.BUILD_MAX_OUTPUT_BYTES, 1, Number.MAX_SAFE_INTEGER),
+      versionsKept: r.int('DOCUMENT_VERSIONS_KEPT', DEFAULTS.DOCUMENT_VERSIONS_KEPT, 0, 1000),
     },
   }
 

@@ -79,6 +79,14 @@ export const ERRORS = {
     status: 422,
     message: 'Annotations cannot be written into an encrypted PDF; download the original with ?source=true',
   },
+  // Document editing and the Build API (docs/build.md)
+  invalid_instructions: { status: 400, message: 'The build instructions or document operations are not valid' },
+  build_limit_exceeded: { status: 413, message: 'The build exceeds a limit (parts, pages or output size)' },
+  unsupported_instruction: { status: 422, message: 'This part, action or output is not supported by Folio' },
+  build_failed: { status: 422, message: 'The document could not be built from these instructions' },
+  build_queue_full: { status: 429, message: 'Too many builds are waiting; retry shortly' },
+  version_not_found: { status: 404, message: 'The document has no such version' },
+  edit_conflict: { status: 409, message: 'The document changed while the edit was being built; retry it' },
   // 429 / 5xx
   too_many_requests: { status: 429, message: 'Too many requests' },
   too_many_streams: { status: 429, message: 'Too many open event streams; close one first' },

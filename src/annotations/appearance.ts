@@ -11,6 +11,7 @@ import type { Rect } from '../pdf/inspect.js'
 import { name, num, text } from '../pdf/serialize.js'
 import type { Content } from './instant-json.js'
 import { FONT_RESOURCES, fontVariant, show, textWidth, wrap } from './pdf-text.js'
+import type { UnicodeText } from '../build/unicode-font.js'
 
 export interface PdfAnnotationParts {
   subtype: string
@@ -24,6 +25,8 @@ export interface PdfAnnotationParts {
 export interface BuildContext {
   /** `n g R` of page `index`, for goTo links. */
   pageRef(index: number): string | undefined
+  /** Embedded Unicode fonts for text beyond WinAnsi (Cyrillic, Greek, CJK…); absent: WinAnsi with '?'. */
+  unicode?: UnicodeText
 }
 
 type Rgb = [number, number, number]
@@ -213,7 +216,58 @@ function note(c: Content, s: Space): PdfAnnotationParts {
   }
 }
 
-function freeText(c: Content, s: Space): PdfAnnotationParts {
+/** Greedy breaking by the embedded fonts' widths (characters, since CJK has no spaces), honouring newlines. */
+function wrapUnicode(u: UnicodeText, value: string, size: number, maxWidth: number): string[] {
+  const out: string[] = []
+  for (const paragraph of value.replace(/\r\n?/g, '\n').split('\n')) {
+    let line = ''
+    for (const ch of paragraph) {
+      if (line !== '' && u.layout(line + ch).width * size > maxWidth) {
+        out.push(line)
+        line = ch.trim() === '' ? '' : ch
+      } else line += ch
+    }
+    out.push(line)
+  }
+  return out
+}
+
+function freeTextUnicode(c: Content, s: Space, u: UnicodeText, value: string): PdfAnnotationParts {
+  const rect = s.rect(c.bbox)
+  const [x0, y0, x1, y1] = rect
+  const size = typeof c.fontSize === 'number' && c.fontSize > 0 ? c.fontSize : 12
+  const color = rgb(c.fontColor) ?? BLACK
+  const bg = rgb(c.backgroundColor)
+  const pad = 2
+  const lines = wrapUnicode(u, value, size, Math.max(1, x1 - x0 - 2 * pad))
+  const leading = size * 1.2
+  const g = gstate(c)
+  let top = y1 - pad
+  let ops = `q\n${g.op}`
+  if (bg) ops += `${fill(bg)}${num(x0)} ${num(y0)} ${num(x1 - x0)} ${num(y1 - y0)} re f\n`
+  ops += `${num(x0)} ${num(y0)} ${num(x1 - x0)} ${num(y1 - y0)} re W n\nBT\n${fill(color)}`
+  const allRuns: Array<{ font: string }> = []
+  for (const l of lines) {
+    top -= leading
+    const laid = u.layout(l)
+    allRuns.push(...laid.runs)
+    const lw = laid.width * size
+    const align = c.horizontalAlign as string
+    const x = align === 'center' ? (x0 + x1 - lw) / 2 : align === 'right' ? x1 - pad - lw : x0 + pad
+    ops += `1 0 0 1 ${num(x)} ${num(top + (leading - size) / 2 + size * 0.22)} Tm ${laid.runs.map((r) => `/${r.font} ${num(size)} Tf <${r.hex}> Tj`).join(' ')}\n`
+  }
+  ops += 'ET\nQ\n'
+  return {
+    subtype: 'FreeText',
+    rect,
+    entries: `/DA${text(`/Helv ${num(size)} Tf ${color.map(num).join(' ')} rg`)}/Q 0${bg ? `/C${colorArray(bg)}` : ''}${opacityEntry(c)}`,
+    appearance: { ops, resources: `${g.resources}${allRuns.length > 0 ? u.fontResources(allRuns) : ''}` },
+  }
+}
+
+function freeText(c: Content, s: Space, ctx?: BuildContext): PdfAnnotationParts {
+  const raw = ((c.text as { value?: string }).value ?? '').replace(/<[^>]*>/g, '')
+  if (ctx?.unicode && /[^\x20-\x7e\xa0-\xff\n\r]/.test(raw)) return freeTextUnicode(c, s, ctx.unicode, raw)
   const rect = s.rect(c.bbox)
   const [x0, y0, x1, y1] = rect
   const size = typeof c.fontSize === 'number' && c.fontSize > 0 ? c.fontSize : 12
@@ -316,7 +370,7 @@ export function buildAnnotation(c: Content, view: Rect, ctx: BuildContext): PdfA
     case 'pspdfkit/shape/ellipse': return shape('Circle', c, s)
     case 'pspdfkit/shape/line': return line(c, s)
     case 'pspdfkit/note': return note(c, s)
-    case 'pspdfkit/text': return freeText(c, s)
+    case 'pspdfkit/text': return freeText(c, s, ctx)
     case 'pspdfkit/link': return link(c, s, ctx)
     case 'pspdfkit/stamp': return stamp(c, s)
   }

@@ -17,6 +17,7 @@ import { IncrementalUpdate } from '../pdf/incremental.js'
 import { num, serialize, text } from '../pdf/serialize.js'
 import { pageAnnotations, type PageAnnotation, type PdfPageObject, type PdfStructure } from '../pdf/structure.js'
 import { buildAnnotation } from './appearance.js'
+import { UnicodeText, unicodeFontsAvailable } from '../build/unicode-font.js'
 import type { Content } from './instant-json.js'
 import { importContext, isPopupOf, pdfToInstant, type ImportContext } from './pdf-import.js'
 
@@ -105,6 +106,8 @@ export async function buildExport(structure: PdfStructure, items: ExportItem[], 
     const ref = structure.pages[i]?.ref
     return ref ? `${ref.num} ${ref.gen} R` : undefined
   }
+  // Text beyond WinAnsi gets embedded font subsets, written once after all appearances.
+  const unicode = items.some((i) => i.content.type === 'pspdfkit/text') && unicodeFontsAvailable() ? new UnicodeText(() => update.allocate()) : undefined
   let changed = false
   for (const page of structure.pages) {
     const mine = byPage.get(page.index) ?? []
@@ -116,7 +119,7 @@ export async function buildExport(structure: PdfStructure, items: ExportItem[], 
     const annots: string[] = kept.map((a) => serialize(a.item))
     const draws: Array<{ name: string; ref: string }> = []
     for (const item of mine) {
-      const parts = buildAnnotation(item.content, page.view, { pageRef })
+      const parts = buildAnnotation(item.content, page.view, { pageRef, unicode })
       let ap: number | undefined
       if (parts.appearance) {
         ap = update.allocate()
@@ -148,7 +151,9 @@ export async function buildExport(structure: PdfStructure, items: ExportItem[], 
     if (opts.flatten && draws.length > 0) body += await flattenEntries(structure, page, update, draws)
     update.object(page.ref.num, `<<${body}>>`, page.ref.gen)
   }
-  return changed ? update.finish() : undefined
+  if (!changed) return undefined
+  for (const { num, body } of unicode?.objects() ?? []) update.object(num, body.toString('latin1'))
+  return update.finish()
 }
 
 function serializeWithout(dict: PdfDict, drop: string[]): string {

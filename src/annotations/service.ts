@@ -19,6 +19,7 @@ import { checkBatchSize, MAX_IDS, parseItems, type Actor, type ParsedItem, type 
 import type { PdfWork } from '../workers/pool.js'
 import { layerOperations } from './layers.js'
 import { createPdfOutput, type PdfFile, type PdfOpenOptions } from './pdf-file.js'
+import { applyInstantJsonTx, dropLayerRows, followPages, insertImported, restoreAnnotations, snapshotAnnotations, type PageOrigins } from './page-edits.js'
 import { toRecord, type AnnotationRecord } from './records.js'
 import * as store from './store.js'
 import type { BookmarkService } from '../bookmarks/service.js'
@@ -261,6 +262,25 @@ export function createAnnotationService(deps: { db: Db; documents: DocumentServi
     },
 
     parseLayer: parseLayerName,
+
+    /**
+     * Annotations in a document edit's transaction (documents/versions.ts): snapshot for the
+     * kept version, follow the pages of the new file, or restore a version's snapshot.
+     */
+    pageEdits: {
+      snapshot: snapshotAnnotations,
+      async follow(tx: Queryable, documentId: string, origins: PageOrigins) {
+        versions.invalidate(documentId)
+        return followPages(tx, documentId, origins, now().toISOString())
+      },
+      instantJson: (tx: Queryable, documentId: string, doc: unknown, pageCount: number, field: string) => applyInstantJsonTx(tx, documentId, '', doc, pageCount, field, now().toISOString()),
+      imported: (tx: Queryable, documentId: string, items: Array<{ content: Record<string, unknown> }>) => insertImported(tx, documentId, items, now().toISOString()),
+      dropLayer: (tx: Queryable, documentId: string, layer: string) => dropLayerRows(tx, documentId, layer, now().toISOString()),
+      async restore(tx: Queryable, documentId: string, snapshot: { layers: string[]; annotations: unknown[] }) {
+        versions.invalidate(documentId)
+        await restoreAnnotations(tx, documentId, snapshot, now().toISOString())
+      },
+    },
 
     /**
      * What the renderer draws over pages: the annotations of one layer, and a version

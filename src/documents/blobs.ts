@@ -109,7 +109,11 @@ export async function lockBlob(db: Queryable, key: string): Promise<BlobRow | un
 export async function releaseBlob(db: Queryable, key: string): Promise<boolean> {
   const locked = await db.query('select key from blobs where key = $1 for update', [key])
   if (locked.length === 0) return false
-  const users = await db.query<{ n: number }>('select count(*)::int as n from documents where blob_key = $1', [key])
+  // Kept versions of edited documents hold their blobs too.
+  const users = await db.query<{ n: number }>(
+    'select (select count(*) from documents where blob_key = $1)::int + (select count(*) from document_versions where blob_key = $1)::int as n',
+    [key],
+  )
   if (users[0]!.n > 0) return false
   await db.query('update blobs set deleting = true where key = $1', [key])
   return true

@@ -5,17 +5,19 @@
  * document's source PDF). This file composes them and keeps the small rules of reading,
  * renaming and deleting.
  */
+import type { Readable } from 'node:stream'
 import type { Db, Queryable } from '../db/db.js'
 import { FolioError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { PdfWork } from '../workers/pool.js'
-import type { StagingArea } from '../storage/staging.js'
+import type { StagedFile, StagingArea } from '../storage/staging.js'
 import { releaseBlob, removeBlobBytes, sweepBlobs } from './blobs.js'
 import { copyDocument } from './copy.js'
 import { documentFacts, listDocuments, type ListQuery, type ListResult } from './listing.js'
 import type { RemoteFetcher } from './remote.js'
 import { createSourceAccessor, type DocumentSource } from './source.js'
+import { createVersioning, type AnnotationSnapshot, type EditHooks, type NewFile, type VersionSummary } from './versions.js'
 import * as store from './store.js'
 import type { DocumentRow, PageRow } from './store.js'
 import { checkTitle, createUploads, type CreateInput, type DocumentCreated, type UploadHook, type UploadPart, type UrlCreate } from './upload.js'
@@ -25,6 +27,7 @@ export type { DocumentSummary, ListQuery, ListResult } from './listing.js'
 export type { DocumentSource } from './source.js'
 export { MAX_TITLE_LENGTH } from './upload.js'
 export type { CreateInput, DocumentCreated, UploadHook, UploadPart, UrlCreate } from './upload.js'
+export type { AnnotationSnapshot, EditHooks, NewFile, VersionSummary }
 
 export interface DocumentInfo {
   document_id: string
@@ -54,6 +57,10 @@ export interface DocumentService {
   createFromParts(parts: AsyncIterable<UploadPart>): Promise<DocumentCreated>
   /** 403 remote_documents_disabled unless a fetcher was configured (ALLOW_REMOTE_DOCUMENTS). */
   createFromUrl(input: UrlCreate): Promise<DocumentCreated>
+  /** A remote file staged through the same SSRF-guarded fetcher and limits (Build API file parts by URL). */
+  stageFromUrl(url: string, sha256?: string): Promise<StagedFile>
+  /** Bytes staged under MAX_UPLOAD_SIZE_BYTES (413 beyond), for Build API file parts. */
+  stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
   list(q: ListQuery): Promise<ListResult>
   info(id: string): Promise<DocumentInfo>
   properties(id: string): Promise<DocumentProperties>
@@ -78,6 +85,15 @@ export interface DocumentService {
    * the bytes); `onCopied` runs in the same transaction (the annotations room copies layers).
    */
   copy(sourceId: string, newId: string | undefined, onCopied?: (tx: Queryable, newId: string) => Promise<void>): Promise<{ document_id: string }>
+  /**
+   * A persisted edit (apply_instructions, apply_operations): one transaction that keeps the
+   * current state as a version, points the document at the staged file and runs `hooks.apply`
+   * (annotations follow their pages). 409 edit_conflict when the document no longer holds
+   * `expectedBlobKey`. See versions.ts.
+   */
+  replaceFile(id: string, expectedBlobKey: string, file: NewFile, reason: string, hooks: EditHooks): Promise<DocumentProperties>
+  versions(id: string): Promise<VersionSummary[]>
+  restoreVersion(id: string, version: number, hooks: Omit<EditHooks, 'apply'> & { restore(tx: Queryable, documentId: string, snapshot: AnnotationSnapshot): Promise<void> }): Promise<DocumentProperties>
 }
 
 export function createDocumentService(deps: {
@@ -93,6 +109,8 @@ export function createDocumentService(deps: {
   pdfWork: PdfWork
   /** DOCUMENT_CACHE_MAX_ENTRIES: per in-memory cache. */
   cacheMaxEntries?: number
+  /** Previous versions kept per document after an edit (DOCUMENT_VERSIONS_KEPT). */
+  versionsKept?: number
 }): DocumentService {
   const { db, blobs, log } = deps
   const now = deps.now ?? (() => new Date())
@@ -118,14 +136,21 @@ export function createDocumentService(deps: {
     return row
   }
 
+  const versioning = createVersioning({
+    db, blobs, keep: deps.versionsKept ?? 10, now, forget: (id) => forget(id), removeBlobBytes: removeBytes,
+  })
+
   async function remove(id: string): Promise<void> {
     const released = await db.transaction(async (tx) => {
-      const key = await store.deleteDocumentRow(tx, id)
+      const kept = await versioning.blobKeys(tx, id)
+      const key = await store.deleteDocumentRow(tx, id) // its versions go with it (on delete cascade)
       if (key === undefined) throw new FolioError('document_not_found')
-      return (await releaseBlob(tx, key)) ? key : undefined
+      const gone: string[] = []
+      for (const k of new Set([key, ...kept])) if (await releaseBlob(tx, k)) gone.push(k)
+      return gone
     })
     forget(id)
-    if (released) await removeBytes(released)
+    for (const key of released) await removeBytes(key)
   }
 
   return {
@@ -133,6 +158,7 @@ export function createDocumentService(deps: {
     create: uploads.create,
     createFromParts: uploads.createFromParts,
     createFromUrl: uploads.createFromUrl,
+    stage: uploads.stage,
     list: (q) => listDocuments(db, q),
 
     async info(id) {
@@ -157,6 +183,29 @@ export function createDocumentService(deps: {
     },
 
     remove,
+
+    async stageFromUrl(url, sha256) {
+      const remote = deps.remote
+      if (!remote) throw new FolioError('remote_documents_disabled')
+      const staged = await remote.fetch(url, (source) => deps.staging.stage(source.body, { maxBytes: deps.maxUploadBytes }))
+      if (sha256 !== undefined && staged.sha256 !== sha256.toLowerCase()) {
+        await staged.discard()
+        throw new FolioError('hash_mismatch')
+      }
+      return staged
+    },
+
+    async replaceFile(id, expectedBlobKey, file, reason, hooks) {
+      await versioning.replaceFile(id, expectedBlobKey, file, reason, hooks)
+      return properties(await get(id))
+    },
+
+    versions: (id) => versioning.list(id),
+
+    async restoreVersion(id, version, hooks) {
+      await versioning.restore(id, version, hooks)
+      return properties(await get(id))
+    },
 
     async bulkRemove(f) {
       const ids = await store.findForBulkDelete(db, f, BULK_DELETE_MAX)

@@ -22,6 +22,8 @@ export interface DocumentRow {
   created_at: Date
   updated_at: Date
   backend: string
+  /** 1 at upload, +1 with every persisted edit or restore (document_versions). */
+  version: number
 }
 
 /**
@@ -186,4 +188,84 @@ export async function findForBulkDelete(db: Queryable, f: BulkFilter, limit: num
     params,
   )
   return rows.map((r) => r.id)
+}
+
+// ---- versions (document editing) ----
+
+export interface VersionRow {
+  document_id: string
+  version: number
+  blob_key: string
+  byte_size: number
+  title: string
+  password_protected: boolean
+  page_count: number | null
+  pages: PageRow[] | null
+  pdf_version: string | null
+  layers: string[]
+  annotations: unknown[]
+  replaced_by: string
+  created_at: Date
+  replaced_at: Date
+}
+
+/** Keeps the document's current state (row + the given annotation snapshot) as a version. */
+export async function insertVersion(db: Queryable, d: DocumentRow, snapshot: { layers: string[]; annotations: unknown[] }, replacedBy: string, at: Date): Promise<void> {
+  await db.query(
+    `insert into document_versions (document_id, version, blob_key, byte_size, title, password_protected, page_count, pages,
+       pdf_version, layers, annotations, replaced_by, created_at, replaced_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11::text::jsonb, $12, $13, $14)`,
+    [d.id, d.version, d.blob_key, d.byte_size, d.title, d.password_protected, d.page_count, d.pages === null ? null : JSON.stringify(d.pages),
+      d.pdf_version, JSON.stringify(snapshot.layers), JSON.stringify(snapshot.annotations), replacedBy, d.updated_at.toISOString(), at.toISOString()],
+  )
+}
+
+export interface FileState {
+  blobKey: string
+  byteSize: number
+  passwordProtected: boolean
+  pageCount: number | null
+  pages: PageRow[] | null
+  pdfVersion: string | null
+  title?: string
+}
+
+/** Points the document at another file and counts a new version. */
+export async function setFile(db: Queryable, id: string, f: FileState, at: Date): Promise<void> {
+  await db.query(
+    `update documents set blob_key = $2, byte_size = $3, source_sha256 = $2, password_protected = $4, page_count = $5,
+       pages = $6::text::jsonb, pdf_version = $7, title = coalesce($8, title), version = version + 1, updated_at = $9
+     where id = $1`,
+    [id, f.blobKey, f.byteSize, f.passwordProtected, f.pageCount, f.pages === null ? null : JSON.stringify(f.pages), f.pdfVersion, f.title ?? null, at.toISOString()],
+  )
+}
+
+export async function listVersions(db: Queryable, id: string): Promise<Array<Omit<VersionRow, 'annotations' | 'layers'> & { annotation_count: number }>> {
+  return db.query(
+    `select document_id, version, blob_key, byte_size, title, password_protected, page_count, pages, pdf_version, replaced_by,
+       created_at, replaced_at, jsonb_array_length(annotations) as annotation_count
+     from document_versions where document_id = $1 order by version desc`,
+    [id],
+  )
+}
+
+export async function findVersion(db: Queryable, id: string, version: number): Promise<VersionRow | undefined> {
+  const rows = await db.query<VersionRow & Record<string, unknown>>('select * from document_versions where document_id = $1 and version = $2', [id, version])
+  return rows[0]
+}
+
+/** Removes all but the newest `keep` versions; returns the blob keys they held. */
+export async function pruneVersions(db: Queryable, id: string, keep: number): Promise<string[]> {
+  const rows = await db.query<{ blob_key: string }>(
+    `delete from document_versions where document_id = $1 and version not in
+       (select version from document_versions where document_id = $1 order by version desc limit $2)
+     returning blob_key`,
+    [id, keep],
+  )
+  return rows.map((r) => r.blob_key)
+}
+
+export async function versionBlobKeys(db: Queryable, id: string): Promise<string[]> {
+  const rows = await db.query<{ blob_key: string }>('select distinct blob_key from document_versions where document_id = $1', [id])
+  return rows.map((r) => r.blob_key)
 }

@@ -92,6 +92,8 @@ export interface Uploads {
   createFromParts(parts: AsyncIterable<UploadPart>): Promise<DocumentCreated>
   /** 403 remote_documents_disabled unless a fetcher was configured (ALLOW_REMOTE_DOCUMENTS). */
   createFromUrl(input: UrlCreate): Promise<DocumentCreated>
+  /** Streams bytes to the staging area under MAX_UPLOAD_SIZE_BYTES (413 beyond), for callers that read files themselves (Build API parts). */
+  stage(source: Readable | AsyncIterable<Uint8Array>): Promise<StagedFile>
 }
 
 /** The title rule, shared with renaming. */
@@ -236,6 +238,7 @@ export function createUploads(deps: UploadDeps): Uploads {
     },
 
     createFromUrl,
+    stage,
 
     async createFromParts(parts) {
       const fields: Record<string, string> = {}

@@ -30,6 +30,8 @@ import { bookmarkRoutes } from './bookmarks.js'
 import { xfdfRoutes } from './xfdf.js'
 import type { BookmarkService } from '../../bookmarks/service.js'
 import type { SearchService } from '../../search/service.js'
+import { buildRoutes } from './build.js'
+import type { BuildService } from '../../build/service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,6 +53,7 @@ export interface ApiDeps {
   metrics: MetricsRegistry
   search: SearchService
   bookmarks: BookmarkService
+  build: BuildService
 }
 
 export async function apiSurface(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -91,4 +94,5 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await app.register(textStructureRoutes, deps)
   await app.register(bookmarkRoutes, deps)
   await app.register(xfdfRoutes, deps)
+  await app.register(buildRoutes, deps)
 }
