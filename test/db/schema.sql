@@ -73,9 +73,42 @@ CREATE TABLE public.blobs (
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+CREATE TABLE public.bookmarks (
+    document_id text NOT NULL,
+    layer text NOT NULL,
+    id text NOT NULL,
+    content jsonb NOT NULL,
+    created_by text,
+    updated_by text,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+
 CREATE TABLE public.cluster_changes (
     topic text NOT NULL,
     version bigint NOT NULL
+);
+
+CREATE TABLE public.dashboard_signouts (
+    session_id text NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+
+CREATE TABLE public.document_versions (
+    document_id text NOT NULL,
+    version integer NOT NULL,
+    blob_key text NOT NULL,
+    byte_size bigint NOT NULL,
+    title text NOT NULL,
+    password_protected boolean NOT NULL,
+    page_count integer,
+    pages jsonb,
+    pdf_version text,
+    layers jsonb NOT NULL,
+    annotations jsonb NOT NULL,
+    replaced_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    replaced_at timestamp with time zone NOT NULL
 );
 
 CREATE TABLE public.documents (
@@ -89,7 +122,8 @@ CREATE TABLE public.documents (
     pages jsonb,
     pdf_version text,
     created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL
+    updated_at timestamp with time zone NOT NULL,
+    version integer DEFAULT 1 NOT NULL
 );
 
 CREATE TABLE public.folio_migrations (
@@ -169,8 +203,17 @@ ALTER TABLE ONLY public.blob_chunks
 ALTER TABLE ONLY public.blobs
     ADD CONSTRAINT blobs_pkey PRIMARY KEY (key);
 
+ALTER TABLE ONLY public.bookmarks
+    ADD CONSTRAINT bookmarks_pkey PRIMARY KEY (document_id, layer, id);
+
 ALTER TABLE ONLY public.cluster_changes
     ADD CONSTRAINT cluster_changes_pkey PRIMARY KEY (topic);
+
+ALTER TABLE ONLY public.dashboard_signouts
+    ADD CONSTRAINT dashboard_signouts_pkey PRIMARY KEY (session_id);
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_pkey PRIMARY KEY (document_id, version);
 
 ALTER TABLE ONLY public.documents
     ADD CONSTRAINT documents_pkey PRIMARY KEY (id);
@@ -190,6 +233,12 @@ ALTER TABLE ONLY public.secrets
 CREATE INDEX annotation_changes_changed_at ON public.annotation_changes USING btree (changed_at);
 
 CREATE INDEX annotations_listing ON public.annotations USING btree (document_id, layer, created_at, id);
+
+CREATE INDEX bookmarks_listing ON public.bookmarks USING btree (document_id, layer, created_at, id);
+
+CREATE INDEX dashboard_signouts_expires_at ON public.dashboard_signouts USING btree (expires_at);
+
+CREATE INDEX document_versions_blob_key ON public.document_versions USING btree (blob_key);
 
 CREATE INDEX documents_blob_key ON public.documents USING btree (blob_key);
 
@@ -212,6 +261,15 @@ ALTER TABLE ONLY public.annotation_sequences
 
 ALTER TABLE ONLY public.annotations
     ADD CONSTRAINT annotations_document_id_fkey FOREIGN KEY (document_id) REFERENCES public.documents(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.bookmarks
+    ADD CONSTRAINT bookmarks_document_id_fkey FOREIGN KEY (document_id) REFERENCES public.documents(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_blob_key_fkey FOREIGN KEY (blob_key) REFERENCES public.blobs(key);
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_document_id_fkey FOREIGN KEY (document_id) REFERENCES public.documents(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.documents
     ADD CONSTRAINT documents_blob_key_fkey FOREIGN KEY (blob_key) REFERENCES public.blobs(key);
