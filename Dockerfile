@@ -31,6 +31,11 @@ ENV NODE_ENV=production \
     PORT=5000 \
     HOST=0.0.0.0
 WORKDIR /app
+# Document editing and the Build API run qpdf; watermarks and text annotations embed DejaVu Sans
+# and Droid Sans Fallback (Cyrillic, Greek, CJK). Nothing else from Debian is needed at run time.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends qpdf fonts-dejavu-core fonts-droid-fallback \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json ./package.json
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

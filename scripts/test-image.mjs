@@ -246,6 +246,19 @@ async function smokeTest() {
     assert(res.buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'not a PNG')
   })
 
+  await check('the Build API runs in the container (qpdf and the Unicode fonts are in the image)', async () => {
+    const res = await http(`${url}/api/build`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        parts: [{ document: { id: documentId } }],
+        actions: [{ type: 'watermark', text: 'Привет 你好', width: 200, height: 50 }],
+      }),
+    })
+    assert(res.status === 200, `status ${res.status}: ${res.text.slice(0, 300)}`)
+    assert(res.buf.subarray(0, 5).toString('latin1') === '%PDF-', 'not a PDF')
+  })
+
   await check('a JWT signed for the document opens a client route; the API token does not', async () => {
     const jwt = signJwt(keys, { document_id: documentId, permissions: ['read-document'] })
     const res = await http(`${url}/i/d/${documentId}/document_info`, { headers: { authorization: `Bearer ${jwt}` } })

@@ -238,6 +238,8 @@ export async function buildRoutes(app: FastifyInstance, deps: { config: Config; 
         summary: 'Copy the document (file and layers) and import an uploaded Instant JSON (`instant.json` part) into the layer of the copy',
         tags: TAGS,
         params,
+        // Documentation only: the body is read by readBody (an Instant JSON document, or multipart with an `instant.json` part).
+        requestBodies: { 'application/json': { type: 'object', description: 'An Instant JSON document (https://pspdfkit.com/instant-json/v1)' } },
         response: {
           200: dataSchema({
             type: 'object',

@@ -15,7 +15,7 @@ export function bookmarkRoutes(mount: Mount, deps: { bookmarks: BookmarkService 
       operationId: (n) => `${mount.operationPrefix}-${n}-document-bookmark${n === 'get' ? 's' : ''}`,
       params: params(false) as never,
       tag: mount.tag,
-      security: [{ ClientJwt: [] }],
+      security: [{ JWT: [] }],
       target: (req, access) => {
         const grant = requirePermission(req, (req.params as { documentId: string }).documentId, access === 'read' ? 'read-document' : 'write')
         return { documentId: grant.documentId, layer: grant.layer ?? '', userId: grant.userId ?? null }

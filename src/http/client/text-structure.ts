@@ -11,7 +11,7 @@ import {
 import { requirePermission, type Mount } from './access.js'
 import { attachmentSchema, embeddedFilesSchema, listEmbeddedFiles, sendAttachment } from '../shared/embedded-files.js'
 
-const security = [{ ClientJwt: [] }]
+const security = [{ JWT: [] }]
 
 function clientReader(req: FastifyRequest): Reader {
   const grant = requirePermission(req, (req.params as { documentId: string }).documentId, 'read-document')
