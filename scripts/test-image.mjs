@@ -252,7 +252,7 @@ async function smokeTest() {
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({
         parts: [{ document: { id: documentId } }],
-        actions: [{ type: 'watermark', text: 'Привет 你好', width: 200, height: 50 }],
+        actions: [{ type: 'watermark', text: 'Привет 你好', width: { value: 200, unit: 'pt' }, height: { value: 50, unit: 'pt' } }],
       }),
     })
     assert(res.status === 200, `status ${res.status}: ${res.text.slice(0, 300)}`)
